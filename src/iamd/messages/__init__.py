@@ -1,0 +1,13 @@
+"""Immutable records that flow between the stages, and their closed vocabularies."""
+
+from iamd.messages.detections import Detections, MeasurementKind
+from iamd.messages.truth import PlatformState, ThreatCategory, ThreatPhase, TruthState
+
+__all__ = [
+    "Detections",
+    "MeasurementKind",
+    "PlatformState",
+    "ThreatCategory",
+    "ThreatPhase",
+    "TruthState",
+]
