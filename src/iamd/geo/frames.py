@@ -93,6 +93,8 @@ def ecef_to_aer(
     horizontal = np.hypot(enu[..., 0], enu[..., 1])
     slant = np.sqrt(horizontal**2 + enu[..., 2] ** 2)
     azimuth = np.mod(np.arctan2(enu[..., 0], enu[..., 1]), 2.0 * np.pi)
+    # mod() of a tiny negative angle rounds up to exactly 2π; keep the promised [0, 2π).
+    azimuth = np.where(azimuth >= 2.0 * np.pi, 0.0, azimuth)
     elevation = np.arctan2(enu[..., 2], horizontal)
     return np.stack([azimuth, elevation, slant], axis=-1)
 

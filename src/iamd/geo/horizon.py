@@ -65,8 +65,10 @@ def line_of_sight_clear(
     ground_angle = np.arccos(np.clip(cos_angle, -1.0, 1.0))
     radius = k * EARTH_RADIUS_MEAN_M
     angle = ground_angle / k
-    r1 = radius + max(float(site_alt_m), 0.0)
-    r2 = radius + np.maximum(np.asarray(target_alt_m, float), 0.0)
+    # Negative ellipsoid heights are real (the geoid dips ~100 m below the ellipsoid in
+    # places), so heights are used as they are, not clamped at zero.
+    r1 = radius + float(site_alt_m)
+    r2 = radius + np.asarray(target_alt_m, float)
     # Site at (r1, 0), target at (r2 cos a, r2 sin a) in the plane of the great circle.
     dx = r2 * np.cos(angle) - r1
     dy = r2 * np.sin(angle)
@@ -75,4 +77,7 @@ def line_of_sight_clear(
         np.divide(-r1 * dx, length_sq, out=np.zeros_like(dx), where=length_sq > 0), 0.0, 1.0
     )
     closest_sq = (r1 + s * dx) ** 2 + (s * dy) ** 2
-    return np.asarray(closest_sq >= radius * radius - 1e-6)
+    # A relative tolerance: radius² is ~7e13 m², so an absolute one below float resolution
+    # would make points lying on the sphere flip between clear and blocked at random.
+    # 1e-12 relative is a few micrometres of height, far above rounding, far below physics.
+    return np.asarray(closest_sq >= radius * radius * (1.0 - 1e-12))

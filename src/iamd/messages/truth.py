@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+import numpy as np
+
 from iamd.core.typing import BoolArray, FloatArray, IntArray
 
 
@@ -60,12 +62,14 @@ class TruthState:
     @property
     def active(self) -> BoolArray:
         """True for threats in flight (launched and not yet impacted)."""
-        return (self.phase != ThreatPhase.NOT_LAUNCHED) & (self.phase != ThreatPhase.IMPACTED)
+        return np.asarray(
+            (self.phase != ThreatPhase.NOT_LAUNCHED) & (self.phase != ThreatPhase.IMPACTED)
+        )
 
     @property
     def boosting(self) -> BoolArray:
         """True for threats whose motor is burning (what space infrared sensors see)."""
-        return self.phase == ThreatPhase.BOOST
+        return np.asarray(self.phase == ThreatPhase.BOOST)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

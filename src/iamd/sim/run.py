@@ -1,0 +1,248 @@
+"""Run a scenario end to end and write its recording."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import iamd
+from iamd.core.random import RandomStreams
+from iamd.messages import TruthState
+from iamd.record import Recording, RecordingWriter
+from iamd.record.columns import detection_columns, platform_columns, truth_columns
+from iamd.scenario import schema
+from iamd.sim.build import Assembly, SensorSetup, build
+from iamd.sim.kernel import EventKernel
+
+ProgressCallback = Callable[[float, float], None]
+"""Called with (simulated time, duration), both s, as the run advances."""
+
+_TRUTH_PRIORITY = 0
+_SENSOR_PRIORITY = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """How to run a scenario.
+
+    Attributes
+    ----------
+    seed : int or None
+        Root seed; None uses the scenario's own ``seed``.
+    truth_period_s : float
+        Interval between recorded truth samples, s.
+    duration_s : float or None
+        Stop earlier than the scenario's duration, s (None: the scenario's duration).
+    progress : callable or None
+        Progress callback, called at most once per recorded truth sample.
+    """
+
+    seed: int | None = None
+    truth_period_s: float = 1.0
+    duration_s: float | None = None
+    progress: ProgressCallback | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunResult:
+    """Where the recording went and how the run went."""
+
+    run_dir: Path
+    seed: int
+    duration_s: float
+    wall_time_s: float
+    recording_hash: str
+
+
+def _versions() -> dict[str, str]:
+    names = ["numpy", "scipy", "pyarrow", "pydantic", "pymap3d"]
+    return {
+        "iamd": iamd.__version__,
+        "python": platform.python_version(),
+        **{name: version(name) for name in names},
+    }
+
+
+class _TruthCache:
+    """The truth at the latest time asked, so sensors scanning together share one lookup."""
+
+    def __init__(self, assembly: Assembly) -> None:
+        self._truth = assembly.truth
+        self._time: float | None = None
+        self._state: TruthState | None = None
+
+    def at(self, time_s: float) -> TruthState:
+        if self._state is None or self._time != time_s:
+            self._state = self._truth.state_at(time_s)
+            self._time = time_s
+        return self._state
+
+
+def _static_tables(writer: RecordingWriter, assembly: Assembly) -> None:
+    truth = assembly.truth
+    count = len(truth.threat_ids)
+    from iamd.geo import ecef_to_geodetic
+
+    end_lat, end_lon, _ = (
+        ecef_to_geodetic(truth.end_ecef_m) if count else (np.empty(0), np.empty(0), None)
+    )
+    writer.table("threats").append(
+        {
+            "threat": list(truth.threat_ids),
+            "threat_index": np.arange(count, dtype=np.int32),
+            "category": truth.categories.astype(np.int8),
+            "launch_time_s": truth.launch_time_s,
+            "burnout_time_s": truth.burnout_time_s,
+            "end_time_s": truth.end_time_s,
+            "end_lat_deg": end_lat,
+            "end_lon_deg": end_lon,
+            "rcs_m2": truth.rcs_m2,
+        }
+    )
+    writer.table("sensors").append(
+        {
+            "sensor": [str(s.sensor.sensor_id) for s in assembly.sensors],
+            "nation": [str(s.sensor.nation) for s in assembly.sensors],
+            "kind": [s.kind for s in assembly.sensors],
+            "site": [s.site for s in assembly.sensors],
+            "period_s": [s.sensor.period_s for s in assembly.sensors],
+        }
+    )
+
+
+def run_scenario(
+    scenario: schema.Scenario,
+    scenario_text: str,
+    run_dir: Path,
+    *,
+    options: RunOptions | None = None,
+) -> RunResult:
+    """Simulate ``scenario`` and write its recording into ``run_dir``.
+
+    The run is deterministic: the same scenario text and seed give the same recording
+    (see :meth:`iamd.record.Recording.content_hash`). On ``KeyboardInterrupt`` or any error
+    the rows recorded so far are flushed and ``meta.json`` says ``interrupted`` or
+    ``failed`` before the exception propagates.
+    """
+    options = options or RunOptions()
+    seed = scenario.seed if options.seed is None else options.seed
+    duration = (
+        scenario.duration_s
+        if options.duration_s is None
+        else min(options.duration_s, scenario.duration_s)
+    )
+    writer = RecordingWriter(
+        run_dir,
+        scenario_text=scenario_text,
+        meta={
+            "scenario": scenario.name,
+            "seed": seed,
+            "duration_s": duration,
+            "epoch": scenario.epoch.isoformat(),
+            "versions": _versions(),
+            "command": " ".join(sys.argv),
+        },
+    )
+    started = time.perf_counter()
+    try:
+        assembly = build(scenario, RandomStreams(seed))
+        _static_tables(writer, assembly)
+        kernel = EventKernel()
+        _schedule(kernel, writer, assembly, duration, options)
+        kernel.run(duration)
+    except KeyboardInterrupt:
+        writer.close("interrupted", wall_time_s=time.perf_counter() - started)
+        raise
+    except BaseException as error:
+        writer.close(
+            "failed",
+            error=f"{type(error).__name__}: {error}",
+            wall_time_s=time.perf_counter() - started,
+        )
+        raise
+    wall = time.perf_counter() - started
+    writer.close("complete", wall_time_s=wall)
+    digest = Recording(run_dir).content_hash()
+    writer.update_meta(recording_hash=digest)
+    return RunResult(
+        run_dir=run_dir, seed=seed, duration_s=duration, wall_time_s=wall, recording_hash=digest
+    )
+
+
+def _schedule(
+    kernel: EventKernel,
+    writer: RecordingWriter,
+    assembly: Assembly,
+    duration_s: float,
+    options: RunOptions,
+) -> None:
+    truth = assembly.truth
+    ids = [str(t) for t in truth.threat_ids]
+    cache = _TruthCache(assembly)
+    truth_table = writer.table("truth")
+    platform_table = writer.table("platforms")
+    detection_table = writer.table("detections")
+    site_names = [str(site) for site in assembly.sites]
+    site_tracks = list(assembly.sites.values())
+
+    def record_truth(time_s: float) -> None:
+        truth_table.append(truth_columns(cache.at(time_s), ids, truth.categories))
+        platform_table.append(platform_columns(site_names, [t(time_s) for t in site_tracks]))
+        if options.progress is not None:
+            options.progress(time_s, duration_s)
+
+    def scanner(setup: SensorSetup) -> Callable[[float], None]:
+        def scan(time_s: float) -> None:
+            detections = setup.sensor.observe(cache.at(time_s), setup.platform(time_s), setup.rng)
+            detection_table.append(detection_columns(detections, ids))
+
+        return scan
+
+    kernel.every(
+        options.truth_period_s,
+        record_truth,
+        start_s=0.0,
+        until_s=duration_s,
+        priority=_TRUTH_PRIORITY,
+    )
+    for setup in assembly.sensors:
+        kernel.every(
+            setup.sensor.period_s,
+            scanner(setup),
+            start_s=setup.phase_s,
+            until_s=duration_s,
+            priority=_SENSOR_PRIORITY,
+        )
+
+
+def summarise(run_dir: Path) -> dict[str, Any]:
+    """The summary of a recording as a JSON-ready dictionary (what ``iamd show`` prints)."""
+    from iamd.metrics import detection_summary
+
+    recording = Recording(run_dir)
+    figures = detection_summary(
+        recording.table("threats"), recording.table("sensors"), recording.table("detections")
+    )
+    meta = recording.meta
+    wall = meta.get("wall_time_s")
+    duration = meta.get("duration_s")
+    return {
+        "run_dir": str(run_dir),
+        "scenario": meta.get("scenario"),
+        "status": recording.status,
+        "seed": meta.get("seed"),
+        "duration_s": duration,
+        "wall_time_s": wall,
+        "speedup": (duration / wall) if wall and duration else None,
+        "recording_hash": meta.get("recording_hash"),
+        "rows": meta.get("rows"),
+        "detection": figures.to_dict(),
+    }
