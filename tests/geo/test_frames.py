@@ -155,3 +155,22 @@ def test_great_circle_interpolate_identical_points() -> None:
     lat, lon = great_circle_interpolate(5.0, 6.0, 5.0, 6.0, np.array([0.3, 0.7]))
     np.testing.assert_allclose(lat, 5.0)
     np.testing.assert_allclose(lon, 6.0)
+
+
+def test_closed_form_geodetic_matches_the_forward_transform_and_pymap3d() -> None:
+    import pymap3d
+
+    rng = np.random.default_rng(3)
+    lat = np.concatenate([[90.0, -90.0, 0.0, 1e-9, -89.99999], rng.uniform(-90, 90, 5000)])
+    lon = rng.uniform(-180, 180, lat.size)
+    alt = np.concatenate(
+        [rng.uniform(-1000, 1e5, lat.size // 2), rng.uniform(1e5, 4.5e7, lat.size - lat.size // 2)]
+    )
+    ecef = geodetic_to_ecef(lat, lon, alt)
+    back_lat, back_lon, back_alt = ecef_to_geodetic(ecef)
+    np.testing.assert_allclose(back_alt, alt, atol=1e-6)
+    np.testing.assert_allclose(back_lat, lat, atol=1e-10)
+    wrapped = (back_lon - lon + 180.0) % 360.0 - 180.0
+    assert np.abs(wrapped[np.abs(lat) < 89.9]).max() < 1e-10
+    _, _, reference = pymap3d.ecef2geodetic(ecef[:, 0], ecef[:, 1], ecef[:, 2])
+    np.testing.assert_allclose(back_alt, reference, atol=1e-3)

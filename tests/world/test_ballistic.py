@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import aimed
+from world_fixtures import aimed
 
 from iamd.core import ConfigurationError
 from iamd.geo import enu_to_ecef_vector, geodetic_to_ecef

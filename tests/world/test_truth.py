@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import aimed
+from world_fixtures import aimed
 
 import iamd.world
 from iamd.core import ConfigurationError, ThreatId
