@@ -168,11 +168,11 @@ def show(
         _print_summary(summary)
 
 
-def _fmt(value: Any, unit: str = "") -> str:
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.1f}{unit}"
+        return f"{value:,.{digits}f}{unit}"
     return f"{value}{unit}"
 
 
@@ -220,8 +220,39 @@ def _print_summary(summary: dict[str, Any]) -> None:
             str(row["threats_detected"]),
         )
     _out.print(sensors)
+    if summary.get("tracking"):
+        _print_tracking(summary["tracking"])
     if summary.get("recording_hash"):
         _out.print(f"recording hash {summary['recording_hash'][:16]}…", highlight=False)
+
+
+def _print_tracking(nodes: list[dict[str, Any]]) -> None:
+    table = Table(
+        "node",
+        "tracks",
+        "complete",
+        "ambig.",
+        "spurious",
+        "pos. m",
+        "vel. m/s",
+        "TN chg",
+        "GOSPA m",
+        title="each node's local air picture (SIAP attributes, mean GOSPA)",
+    )
+    for node in nodes:
+        siap = node["siap"]
+        table.add_row(
+            node["node"],
+            str(siap["tracks"]),
+            _fmt(siap["completeness"], "", 3),
+            _fmt(siap["ambiguity"], "", 3),
+            _fmt(siap["spuriousness"], "", 3),
+            _fmt(siap["position_accuracy_m"], "", 0),
+            _fmt(siap["velocity_accuracy_mps"], "", 0),
+            str(siap["track_number_changes"]),
+            _fmt(node["mean_gospa_m"], "", 0),
+        )
+    _out.print(table)
 
 
 def main() -> None:

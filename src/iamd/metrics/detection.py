@@ -1,14 +1,7 @@
 """Detection figures of a run, computed from its recording.
 
-Definitions
------------
-detected
-    A threat is *detected by a nation* when at least one detection of that nation's sensors
-    has the threat as its ``truth_threat``; *detected* when any nation detects it.
-first-detection latency
-    Time of the first such detection minus the threat's launch time, s.
-false-alarm share
-    Detections without a ``truth_threat`` over all detections.
+Definitions (detected, first-detection latency, false alarms): ``docs/metrics.md``,
+"Detection figures".
 """
 
 from __future__ import annotations

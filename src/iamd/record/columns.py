@@ -11,6 +11,7 @@ from iamd.core.typing import IntArray
 from iamd.geo import ecef_to_geodetic
 from iamd.messages import Detections, PlatformState, TruthState
 from iamd.messages.detections import FALSE_ALARM
+from iamd.messages.tracks import LocalTracks
 
 Columns = dict[str, Any]
 
@@ -82,4 +83,26 @@ def platform_columns(sites: Sequence[str], states: Sequence[PlatformState]) -> C
         "lon_deg": [s.lon_deg for s in states],
         "alt_m": [s.alt_m for s in states],
         "heading_deg": [s.heading_deg for s in states],
+    }
+
+
+def track_columns(tracks: LocalTracks) -> Columns:
+    """Rows of the ``local_tracks`` table for one step of one node."""
+    count = len(tracks)
+    state = tracks.state
+    return {
+        "time_s": np.full(count, tracks.valid_at),
+        "node": [str(tracks.node)] * count,
+        "track": tracks.track_number.astype(np.int64),
+        "status": tracks.status.astype(np.int8),
+        "category": tracks.category.astype(np.int8),
+        "quality": tracks.quality.astype(np.int8),
+        "updated_at_s": tracks.updated_at,
+        "x_m": state[:, 0],
+        "y_m": state[:, 1],
+        "z_m": state[:, 2],
+        "vx_mps": state[:, 3],
+        "vy_mps": state[:, 4],
+        "vz_mps": state[:, 5],
+        "covariance": list(tracks.covariance.reshape(count, 36)),
     }

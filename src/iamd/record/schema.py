@@ -86,9 +86,31 @@ SENSORS = pa.schema(
     ]
 )
 
+LOCAL_TRACKS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("track", pa.int64()),
+        ("status", pa.int8()),
+        ("category", pa.int8()),
+        ("quality", pa.int8()),
+        ("updated_at_s", pa.float64()),
+        ("x_m", pa.float64()),
+        ("y_m", pa.float64()),
+        ("z_m", pa.float64()),
+        ("vx_mps", pa.float64()),
+        ("vy_mps", pa.float64()),
+        ("vz_mps", pa.float64()),
+        # Row-major 6×6 state covariance: a fixed-size list keeps it one column that Arrow,
+        # Polars and DuckDB all read as an array.
+        ("covariance", pa.list_(pa.float64(), 36)),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "truth": TRUTH,
     "detections": DETECTIONS,
+    "local_tracks": LOCAL_TRACKS,
     "platforms": PLATFORMS,
     "threats": THREATS,
     "sensors": SENSORS,

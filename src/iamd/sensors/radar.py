@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from iamd.core.ids import NationCode, SensorId
-from iamd.core.typing import FloatArray, IntArray
-from iamd.geo.frames import ecef_to_enu_matrix
+from iamd.core.typing import BoolArray, FloatArray, IntArray
+from iamd.geo.frames import ecef_to_enu_matrix, ecef_to_geodetic
 from iamd.geo.horizon import line_of_sight_clear
 from iamd.messages.detections import FALSE_ALARM, Detections, MeasurementKind
 from iamd.messages.truth import PlatformState, TruthState
@@ -381,7 +381,9 @@ class RadarSensor:
             ``diag(σr², σaz², σel²)`` on every row.
         """
         site = np.asarray(platform.position_ecef_m, dtype=float)
-        threat, slant, azimuth, elevation = self._in_view(truth, platform, site)
+        threat, slant, azimuth, elevation = self._in_view(
+            truth.position_ecef_m, truth.altitude_m, np.flatnonzero(truth.active), platform, site
+        )
         if threat.size:
             snr_db = radar_snr_db(
                 slant,
@@ -422,15 +424,48 @@ class RadarSensor:
             snr_db=10.0 * np.log10(power[order]),
         )
 
+    def covers(self, position_ecef_m: FloatArray, platform: PlatformState) -> BoolArray:
+        """Whether points lie in the field of regard and above the radar's horizon.
+
+        The same geometry as :meth:`observe` uses for threats; a tracker asks it which of
+        its tracks a scan should have seen, so that only those count a miss.
+
+        Parameters
+        ----------
+        position_ecef_m : ndarray, shape (K, 3)
+            Points, ECEF, m.
+        platform : PlatformState
+            The radar's site or ship.
+
+        Returns
+        -------
+        ndarray of bool, shape (K,)
+        """
+        points = np.asarray(position_ecef_m, dtype=float).reshape(-1, 3)
+        inside = np.zeros(points.shape[0], dtype=bool)
+        if points.shape[0]:
+            _, _, altitude = ecef_to_geodetic(points)
+            site = np.asarray(platform.position_ecef_m, dtype=float)
+            rows, _, _, _ = self._in_view(
+                points, altitude, np.arange(points.shape[0]), platform, site
+            )
+            inside[rows] = True
+        return inside
+
     def _in_view(
-        self, truth: TruthState, platform: PlatformState, site: FloatArray
+        self,
+        position_ecef_m: FloatArray,
+        altitude_m: FloatArray,
+        candidates: IntArray,
+        platform: PlatformState,
+        site: FloatArray,
     ) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
-        """Threats inside the field of regard and above the horizon, with their true RAE.
+        """Points inside the field of regard and above the horizon, with their true RAE.
 
         Returns
         -------
         threat : ndarray of int, shape (M,)
-            Rows of ``truth``.
+            Rows of ``position_ecef_m`` among ``candidates``.
         slant, azimuth, elevation : ndarray, shape (M,)
             True slant range (m), azimuth (rad, [0, 2π)) and elevation (rad) in the
             platform's ENU frame.
@@ -440,8 +475,8 @@ class RadarSensor:
         # Cheapest tests first, on shrinking subsets: range and elevation need no
         # trigonometry (sine is monotonic on [-90°, 90°]), azimuth needs one atan2, the
         # horizon a few more.
-        threat = np.flatnonzero(truth.active)
-        delta = truth.position_ecef_m[threat] - site
+        threat = candidates
+        delta = position_ecef_m[threat] - site
         slant = np.sqrt(np.einsum("ij,ij->i", delta, delta))
         up = delta @ up_axis
         keep = np.flatnonzero(
@@ -468,7 +503,7 @@ class RadarSensor:
         if low.size:
             rows = threat[low]
             clear = line_of_sight_clear(
-                site, platform.alt_m, truth.position_ecef_m[rows], truth.altitude_m[rows]
+                site, platform.alt_m, position_ecef_m[rows], altitude_m[rows]
             )
             if not clear.all():
                 keep = np.ones(threat.size, dtype=bool)

@@ -19,6 +19,9 @@ from iamd.sensors import (
     Sensor,
     SpaceInfraredSensor,
 )
+from iamd.tracking.association import GnnAssociator
+from iamd.tracking.motion import NearlyConstantVelocity
+from iamd.tracking.tracker import RadarTracker, TrackerConfig
 from iamd.world import BallisticThreatSpec, Truth, WaypointPath, WaypointThreatSpec
 
 PlatformTrack = Callable[[float], PlatformState]
@@ -45,6 +48,8 @@ class Assembly:
     truth: Truth
     sensors: tuple[SensorSetup, ...]
     sites: dict[SiteId, PlatformTrack]
+    trackers: dict[NationCode, RadarTracker]
+    """One local tracker per nation (its node), fed by that nation's radars."""
 
 
 def fixed_platform(lat_deg: float, lon_deg: float, alt_m: float) -> PlatformTrack:
@@ -186,6 +191,30 @@ def build(
                 phase_s=phase,
             )
         )
+    trackers = {
+        NationCode(nation.code): RadarTracker(NationCode(nation.code), tracker_config())
+        for nation in scenario.nations
+    }
     return Assembly(
-        truth=build_truth(scenario, step_s=truth_step_s), sensors=tuple(setups), sites=sites
+        truth=build_truth(scenario, step_s=truth_step_s),
+        sensors=tuple(setups),
+        sites=sites,
+        trackers=trackers,
+    )
+
+
+def tracker_config() -> TrackerConfig:
+    """The tracking configuration of every node.
+
+    A nearly-constant-velocity model whose acceleration noise (q = 400 m²/s³, i.e. about
+    9 m/s² of unmodelled acceleration over a 5 s revisit) covers gravity on ballistic
+    midcourse tracks and manoeuvring aircraft alike; per-category model sets come with the
+    ballistic and IMM filters. Clutter density 1e-7 per m·rad² matches about one false
+    alarm per scan over a 1,000 km × 120° × 60° field of regard.
+    """
+    return TrackerConfig(
+        motion=NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
+        associator=GnnAssociator(
+            detection_probability=0.9, gate_probability=0.999, clutter_density=1e-7
+        ),
     )

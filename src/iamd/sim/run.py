@@ -16,9 +16,16 @@ import numpy as np
 import iamd
 from iamd.core.random import RandomStreams
 from iamd.messages import TruthState
+from iamd.metrics import detection_summary, tracking_summaries
 from iamd.record import Recording, RecordingWriter
-from iamd.record.columns import detection_columns, platform_columns, truth_columns
+from iamd.record.columns import (
+    detection_columns,
+    platform_columns,
+    track_columns,
+    truth_columns,
+)
 from iamd.scenario import schema
+from iamd.sensors import RadarSensor
 from iamd.sim.build import Assembly, SensorSetup, build
 from iamd.sim.kernel import EventKernel
 
@@ -199,10 +206,19 @@ def _schedule(
         if options.progress is not None:
             options.progress(time_s, duration_s)
 
+    track_table = writer.table("local_tracks")
+
     def scanner(setup: SensorSetup) -> Callable[[float], None]:
+        sensor = setup.sensor
+        tracker = assembly.trackers.get(sensor.nation)
+
         def scan(time_s: float) -> None:
-            detections = setup.sensor.observe(cache.at(time_s), setup.platform(time_s), setup.rng)
+            platform = setup.platform(time_s)
+            detections = sensor.observe(cache.at(time_s), platform, setup.rng)
             detection_table.append(detection_columns(detections, ids))
+            if tracker is not None and isinstance(sensor, RadarSensor):
+                tracks = tracker.step(detections, lambda p: sensor.covers(p, platform))
+                track_table.append(track_columns(tracks))
 
         return scan
 
@@ -225,8 +241,6 @@ def _schedule(
 
 def summarise(run_dir: Path) -> dict[str, Any]:
     """The summary of a recording as a JSON-ready dictionary (what ``iamd show`` prints)."""
-    from iamd.metrics import detection_summary
-
     recording = Recording(run_dir)
     figures = detection_summary(
         recording.table("threats"), recording.table("sensors"), recording.table("detections")
@@ -245,4 +259,10 @@ def summarise(run_dir: Path) -> dict[str, Any]:
         "recording_hash": meta.get("recording_hash"),
         "rows": meta.get("rows"),
         "detection": figures.to_dict(),
+        "tracking": [
+            node.to_dict()
+            for node in tracking_summaries(
+                recording.table("truth"), recording.table("local_tracks")
+            )
+        ],
     }

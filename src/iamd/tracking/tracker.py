@@ -1,0 +1,285 @@
+"""A node's multi-target tracker: predict, gate, associate, update, manage, initiate.
+
+The tracker is composed from the parts it needs (a motion model, an associator, a life-cycle
+policy), all passed in; :meth:`RadarTracker.step` reads like the algorithm it runs on one
+batch of radar detections. Every track of the node lives in the rows of a few arrays (states
+``N×6``, covariances ``N×6×6``, life-cycle counters), so each stage is one array operation
+over every track and every detection at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from iamd.core.assignment import UNASSIGNED
+from iamd.core.gating import (
+    chi2_gate_threshold,
+    innovation_statistics,
+    spatial_candidate_pairs,
+)
+from iamd.core.ids import NationCode
+from iamd.core.typing import BoolArray, FloatArray, IntArray
+from iamd.messages import Detections, LocalTracks, MeasurementKind, TrackStatus
+from iamd.tracking.association import GnnAssociator
+from iamd.tracking.base import MotionModel
+from iamd.tracking.kalman import ekf_predict, ekf_update
+from iamd.tracking.lifecycle import LifecyclePolicy, TrackNumberAllocator, advance, initiate
+from iamd.tracking.measurement import RadarMeasurement
+from iamd.tracking.quality import position_sigma_m, track_quality
+
+Coverage = Callable[[FloatArray], BoolArray]
+"""Which ECEF positions ``(K, 3)`` a scan could have seen (the sensor's field of regard)."""
+
+_STATE_DIM = 6
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackerConfig:
+    """How a node tracks.
+
+    Attributes
+    ----------
+    motion : MotionModel
+        Motion model of every track (6-D ECEF state).
+    associator : GnnAssociator
+        Assignment of detections to tracks (its gate probability also sets the gate).
+    lifecycle : LifecyclePolicy
+        Confirmation, coasting and deletion rules.
+    initial_speed_sigma_mps : float
+        Standard deviation of each velocity component of a track initiated from a single
+        detection, m/s: large enough to hold any threat's velocity (a one-point initiation
+        with a vague velocity prior, [1]_ §3.2).
+    gate_sigma : float
+        Width of the spatial pre-gate in standard deviations (a ball that contains the
+        3-D χ² gate of the associator's gate probability).
+
+    References
+    ----------
+    .. [1] S. Blackman and R. Popoli, *Design and Analysis of Modern Tracking Systems*,
+       Artech House, 1999.
+    """
+
+    motion: MotionModel
+    associator: GnnAssociator
+    lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
+    initial_speed_sigma_mps: float = 1_500.0
+
+    @property
+    def gate_sigma(self) -> float:
+        """Radius of the spatial pre-gate in standard deviations."""
+        return float(np.sqrt(chi2_gate_threshold(self.associator.gate_probability, 3)))
+
+
+class RadarTracker:
+    """The local tracker of one node, fed with radar detection batches in time order.
+
+    Parameters
+    ----------
+    node : NationCode
+        The node that owns the tracks.
+    config : TrackerConfig
+        Models and rules.
+    """
+
+    def __init__(self, node: NationCode, config: TrackerConfig) -> None:
+        self.node = node
+        self.config = config
+        self._numbers = TrackNumberAllocator()
+        self.number: IntArray = np.empty(0, np.int64)
+        self.state: FloatArray = np.empty((0, _STATE_DIM))
+        self.covariance: FloatArray = np.empty((0, _STATE_DIM, _STATE_DIM))
+        self.time_s: FloatArray = np.empty(0)
+        self.status: IntArray = np.empty(0, np.int64)
+        self.history: IntArray = np.empty(0, np.int64)
+        self.misses: IntArray = np.empty(0, np.int64)
+        self.updated_at: FloatArray = np.empty(0)
+
+    def __len__(self) -> int:
+        return int(self.number.size)
+
+    def step(self, detections: Detections, coverage: Coverage) -> LocalTracks:
+        """Process one radar batch; return the tracks it updated, started or ended.
+
+        Parameters
+        ----------
+        detections : Detections
+            One scan of one radar (:attr:`MeasurementKind.RADAR_RAE`), not older than the
+            tracks (batches arrive in time order).
+        coverage : callable
+            The scanning radar's field of regard: tracks inside it that get no detection
+            count a miss; tracks outside do not.
+
+        Returns
+        -------
+        LocalTracks
+            Rows for every track updated or initiated by this batch and every track whose
+            status changed, with states at ``detections.valid_at``.
+        """
+        if detections.kind != MeasurementKind.RADAR_RAE:
+            raise ValueError(f"RadarTracker takes radar detections, not {detections.kind.name}")
+        now = detections.valid_at
+        radar = RadarMeasurement(
+            site_ecef_m=detections.sensor_position_ecef_m,
+            site_lat_deg=detections.sensor_lat_deg,
+            site_lon_deg=detections.sensor_lon_deg,
+        )
+        self._predict(now)
+        assigned = self._associate(detections, radar)
+        hit = assigned != UNASSIGNED
+        self._update(hit, assigned, detections, radar, now)
+        old_status = self.status.copy()
+        expected = coverage(self.state[:, :3]) | hit
+        self._manage(hit, expected, now)
+        changed = np.flatnonzero(hit | (self.status != old_status))
+        first_new = len(self)
+        unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
+        self._initiate(unused, detections, radar, now)
+        report = self._report_rows(np.concatenate([changed, np.arange(first_new, len(self))]), now)
+        self._forget_dropped()
+        return report
+
+    # The stages of a step, in order.
+
+    def _predict(self, now: float) -> None:
+        if len(self) == 0:
+            return
+        dt = now - self.time_s
+        if np.any(dt < 0.0):
+            raise ValueError("detections arrived out of time order")
+        self.state, self.covariance = ekf_predict(
+            self.state, self.covariance, dt, self.config.motion
+        )
+        self.time_s = np.full(len(self), now)
+
+    def _associate(self, detections: Detections, radar: RadarMeasurement) -> IntArray:
+        """Index of the detection assigned to each track, or ``UNASSIGNED``."""
+        count = len(detections)
+        assigned = np.full(len(self), UNASSIGNED, np.int64)
+        if len(self) == 0 or count == 0:
+            return assigned
+        positions, position_covariances = radar.to_cartesian(
+            detections.measurements, detections.covariances
+        )
+        pairs = spatial_candidate_pairs(
+            self.state[:, :3],
+            self.covariance[:, :3, :3],
+            positions,
+            position_covariances,
+            gate_sigma=self.config.gate_sigma,
+        )
+        if pairs.shape[0] == 0:
+            return assigned
+        tracks, columns = pairs[:, 0], pairs[:, 1]
+        x, P = self.state[tracks], self.covariance[tracks]
+        H = radar.jacobian(x)
+        S = H @ P @ np.swapaxes(H, -1, -2) + detections.covariances[columns]
+        innovation = radar.residual(detections.measurements[columns], radar.predict(x))
+        d2, log_det = innovation_statistics(innovation, S)
+        gate = chi2_gate_threshold(self.config.associator.gate_probability, 3)
+        inside = d2 <= gate
+        assignment = self.config.associator.associate(
+            pairs[inside],
+            d2[inside],
+            log_det[inside],
+            shape=(len(self), count),
+            measurement_dim=3,
+        )
+        return np.asarray(assignment.row_to_col, np.int64)
+
+    def _update(
+        self,
+        hit: BoolArray,
+        assigned: IntArray,
+        detections: Detections,
+        radar: RadarMeasurement,
+        now: float,
+    ) -> None:
+        rows = np.flatnonzero(hit)
+        if rows.size == 0:
+            return
+        columns = assigned[rows]
+        result = ekf_update(
+            self.state[rows],
+            self.covariance[rows],
+            detections.measurements[columns],
+            detections.covariances[columns],
+            radar,
+        )
+        self.state[rows] = result.state
+        self.covariance[rows] = result.covariance
+        self.updated_at[rows] = now
+
+    def _manage(self, hit: BoolArray, expected: BoolArray, now: float) -> None:
+        if len(self) == 0:
+            return
+        new = advance(
+            self.status,
+            self.history,
+            self.misses,
+            self.updated_at,
+            now_s=now,
+            hit_mask=hit,
+            expected_mask=expected,
+            position_sigma_m=position_sigma_m(self.covariance),
+            policy=self.config.lifecycle,
+        )
+        self.status, self.history, self.misses = new.status, new.history, new.misses
+        self.updated_at = new.last_update_s
+
+    def _initiate(
+        self, columns: IntArray, detections: Detections, radar: RadarMeasurement, now: float
+    ) -> None:
+        """Start a tentative track on every detection no track took."""
+        if columns.size == 0:
+            return
+        positions, position_covariances = radar.to_cartesian(
+            detections.measurements[columns], detections.covariances[columns]
+        )
+        count = columns.size
+        state = np.zeros((count, _STATE_DIM))
+        state[:, :3] = positions
+        covariance = np.zeros((count, _STATE_DIM, _STATE_DIM))
+        covariance[:, :3, :3] = position_covariances
+        covariance[:, 3:, 3:] = np.eye(3) * self.config.initial_speed_sigma_mps**2
+        life = initiate(count, now)
+        self.number = np.concatenate([self.number, self._numbers.allocate(count)])
+        self.state = np.concatenate([self.state, state])
+        self.covariance = np.concatenate([self.covariance, covariance])
+        self.time_s = np.concatenate([self.time_s, np.full(count, now)])
+        self.status = np.concatenate([self.status, life.status])
+        self.history = np.concatenate([self.history, life.history])
+        self.misses = np.concatenate([self.misses, life.misses])
+        self.updated_at = np.concatenate([self.updated_at, life.last_update_s])
+
+    def _forget_dropped(self) -> None:
+        keep = self.status != TrackStatus.DROPPED
+        if keep.all():
+            return
+        for name in (
+            "number",
+            "state",
+            "covariance",
+            "time_s",
+            "status",
+            "history",
+            "misses",
+            "updated_at",
+        ):
+            setattr(self, name, getattr(self, name)[keep])
+
+    def _report_rows(self, rows: IntArray, now: float) -> LocalTracks:
+        covariance = self.covariance[rows]
+        return LocalTracks(
+            node=self.node,
+            valid_at=now,
+            track_number=self.number[rows].copy(),
+            status=self.status[rows].copy(),
+            category=np.zeros(rows.size, np.int64),
+            state=self.state[rows].copy(),
+            covariance=covariance.copy(),
+            quality=track_quality(covariance, now - self.updated_at[rows]),
+            updated_at=self.updated_at[rows].copy(),
+        )
