@@ -20,7 +20,7 @@ from iamd.sensors import (
     SpaceInfraredSensor,
 )
 from iamd.tracking.association import GnnAssociator
-from iamd.tracking.motion import NearlyConstantVelocity
+from iamd.tracking.motion import Ballistic, NearlyConstantVelocity
 from iamd.tracking.tracker import RadarTracker, TrackerConfig
 from iamd.world import BallisticThreatSpec, Truth, WaypointPath, WaypointThreatSpec
 
@@ -206,14 +206,16 @@ def build(
 def tracker_config() -> TrackerConfig:
     """The tracking configuration of every node.
 
-    A nearly-constant-velocity model whose acceleration noise (q = 400 m²/s³, i.e. about
-    9 m/s² of unmodelled acceleration over a 5 s revisit) covers gravity on ballistic
-    midcourse tracks and manoeuvring aircraft alike; per-category model sets come with the
-    ballistic and IMM filters. Clutter density 1e-7 per m·rad² matches about one false
-    alarm per scan over a 1,000 km × 120° × 60° field of regard.
+    New and air-breathing tracks use a nearly-constant-velocity model whose acceleration
+    noise (q = 400 m²/s³, about 9 m/s² of unmodelled acceleration over a 5 s revisit)
+    covers manoeuvring aircraft and a ballistic missile's gravity until it is classified;
+    tracks classified ballistic switch to the ballistic model (J2 gravity, Earth rotation),
+    whose noise (q = 50 m²/s³) is left for thrust and drag. Clutter density 1e-7 per m·rad²
+    matches about one false alarm per scan over a 1,000 km × 120° × 60° field of regard.
     """
     return TrackerConfig(
-        motion=NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
+        air_motion=NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
+        ballistic_motion=Ballistic(acceleration_psd_m2_s3=50.0),
         associator=GnnAssociator(
             detection_probability=0.9, gate_probability=0.999, clutter_density=1e-7
         ),

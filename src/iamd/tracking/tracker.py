@@ -22,7 +22,8 @@ from iamd.core.gating import (
 )
 from iamd.core.ids import NationCode
 from iamd.core.typing import BoolArray, FloatArray, IntArray
-from iamd.messages import Detections, LocalTracks, MeasurementKind, TrackStatus
+from iamd.geo.frames import ecef_to_geodetic
+from iamd.messages import Detections, LocalTracks, MeasurementKind, ThreatCategory, TrackStatus
 from iamd.tracking.association import GnnAssociator
 from iamd.tracking.base import MotionModel
 from iamd.tracking.kalman import ekf_predict, ekf_update
@@ -35,6 +36,19 @@ Coverage = Callable[[FloatArray], BoolArray]
 
 _STATE_DIM = 6
 
+_TRACK_ARRAYS = (
+    "number",
+    "state",
+    "covariance",
+    "time_s",
+    "status",
+    "history",
+    "misses",
+    "updated_at",
+    "category",
+)
+"""The per-track arrays of :class:`RadarTracker`: row ``i`` of each is track ``i``."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TrackerConfig:
@@ -42,8 +56,12 @@ class TrackerConfig:
 
     Attributes
     ----------
-    motion : MotionModel
-        Motion model of every track (6-D ECEF state).
+    air_motion : MotionModel
+        Motion model (6-D ECEF state) of tracks not classified ballistic: new tracks,
+        aircraft and cruise missiles.
+    ballistic_motion : MotionModel
+        Motion model (6-D ECEF state) of tracks classified ballistic: gravity (with J2) and
+        Earth rotation modelled, so only thrust and drag are left to the process noise.
     associator : GnnAssociator
         Assignment of detections to tracks (its gate probability also sets the gate).
     lifecycle : LifecyclePolicy
@@ -52,9 +70,12 @@ class TrackerConfig:
         Standard deviation of each velocity component of a track initiated from a single
         detection, m/s: large enough to hold any threat's velocity (a one-point initiation
         with a vague velocity prior, [1]_ §3.2).
-    gate_sigma : float
-        Width of the spatial pre-gate in standard deviations (a ball that contains the
-        3-D χ² gate of the associator's gate probability).
+    ballistic_speed_mps : float
+        A confirmed track faster than this is classified ballistic (no aircraft or cruise
+        missile of the scenarios flies at more than Mach 3), m/s.
+    ballistic_altitude_m : float
+        A confirmed track above this height is classified ballistic (air-breathing threats
+        stay below it), m.
 
     References
     ----------
@@ -62,10 +83,13 @@ class TrackerConfig:
        Artech House, 1999.
     """
 
-    motion: MotionModel
+    air_motion: MotionModel
+    ballistic_motion: MotionModel
     associator: GnnAssociator
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     initial_speed_sigma_mps: float = 1_500.0
+    ballistic_speed_mps: float = 1_000.0
+    ballistic_altitude_m: float = 30_000.0
 
     @property
     def gate_sigma(self) -> float:
@@ -96,6 +120,7 @@ class RadarTracker:
         self.history: IntArray = np.empty(0, np.int64)
         self.misses: IntArray = np.empty(0, np.int64)
         self.updated_at: FloatArray = np.empty(0)
+        self.category: IntArray = np.empty(0, np.int64)
 
     def __len__(self) -> int:
         return int(self.number.size)
@@ -133,7 +158,11 @@ class RadarTracker:
         old_status = self.status.copy()
         expected = coverage(self.state[:, :3]) | hit
         self._manage(hit, expected, now)
-        changed = np.flatnonzero(hit | (self.status != old_status))
+        old_category = self.category.copy()
+        self._classify()
+        changed = np.flatnonzero(
+            hit | (self.status != old_status) | (self.category != old_category)
+        )
         first_new = len(self)
         unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
         self._initiate(unused, detections, radar, now)
@@ -149,9 +178,15 @@ class RadarTracker:
         dt = now - self.time_s
         if np.any(dt < 0.0):
             raise ValueError("detections arrived out of time order")
-        self.state, self.covariance = ekf_predict(
-            self.state, self.covariance, dt, self.config.motion
-        )
+        ballistic = self.category == ThreatCategory.BALLISTIC_MISSILE
+        for rows, model in (
+            (np.flatnonzero(ballistic), self.config.ballistic_motion),
+            (np.flatnonzero(~ballistic), self.config.air_motion),
+        ):
+            if rows.size:
+                self.state[rows], self.covariance[rows] = ekf_predict(
+                    self.state[rows], self.covariance[rows], dt[rows], model
+                )
         self.time_s = np.full(len(self), now)
 
     def _associate(self, detections: Detections, radar: RadarMeasurement) -> IntArray:
@@ -229,6 +264,18 @@ class RadarTracker:
         self.status, self.history, self.misses = new.status, new.history, new.misses
         self.updated_at = new.last_update_s
 
+    def _classify(self) -> None:
+        """Classify confirmed tracks as ballistic by speed or height (a lasting decision)."""
+        firm = self.status == TrackStatus.CONFIRMED
+        if not firm.any():
+            return
+        speed = np.linalg.norm(self.state[:, 3:], axis=1)
+        _, _, height = ecef_to_geodetic(self.state[:, :3])
+        fast_or_high = (speed > self.config.ballistic_speed_mps) | (
+            height > self.config.ballistic_altitude_m
+        )
+        self.category[firm & fast_or_high] = ThreatCategory.BALLISTIC_MISSILE
+
     def _initiate(
         self, columns: IntArray, detections: Detections, radar: RadarMeasurement, now: float
     ) -> None:
@@ -245,29 +292,25 @@ class RadarTracker:
         covariance[:, :3, :3] = position_covariances
         covariance[:, 3:, 3:] = np.eye(3) * self.config.initial_speed_sigma_mps**2
         life = initiate(count, now)
-        self.number = np.concatenate([self.number, self._numbers.allocate(count)])
-        self.state = np.concatenate([self.state, state])
-        self.covariance = np.concatenate([self.covariance, covariance])
-        self.time_s = np.concatenate([self.time_s, np.full(count, now)])
-        self.status = np.concatenate([self.status, life.status])
-        self.history = np.concatenate([self.history, life.history])
-        self.misses = np.concatenate([self.misses, life.misses])
-        self.updated_at = np.concatenate([self.updated_at, life.last_update_s])
+        new = {
+            "number": self._numbers.allocate(count),
+            "state": state,
+            "covariance": covariance,
+            "time_s": np.full(count, now),
+            "status": life.status,
+            "history": life.history,
+            "misses": life.misses,
+            "updated_at": life.last_update_s,
+            "category": np.zeros(count, np.int64),
+        }
+        for name in _TRACK_ARRAYS:
+            setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
 
     def _forget_dropped(self) -> None:
         keep = self.status != TrackStatus.DROPPED
         if keep.all():
             return
-        for name in (
-            "number",
-            "state",
-            "covariance",
-            "time_s",
-            "status",
-            "history",
-            "misses",
-            "updated_at",
-        ):
+        for name in _TRACK_ARRAYS:
             setattr(self, name, getattr(self, name)[keep])
 
     def _report_rows(self, rows: IntArray, now: float) -> LocalTracks:
@@ -277,7 +320,7 @@ class RadarTracker:
             valid_at=now,
             track_number=self.number[rows].copy(),
             status=self.status[rows].copy(),
-            category=np.zeros(rows.size, np.int64),
+            category=self.category[rows].copy(),
             state=self.state[rows].copy(),
             covariance=covariance.copy(),
             quality=track_quality(covariance, now - self.updated_at[rows]),
