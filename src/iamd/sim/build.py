@@ -206,16 +206,23 @@ def build(
 def tracker_config() -> TrackerConfig:
     """The tracking configuration of every node.
 
-    New and air-breathing tracks use a nearly-constant-velocity model whose acceleration
-    noise (q = 400 m²/s³, about 9 m/s² of unmodelled acceleration over a 5 s revisit)
-    covers manoeuvring aircraft and a ballistic missile's gravity until it is classified;
-    tracks classified ballistic switch to the ballistic model (J2 gravity, Earth rotation),
-    whose noise (q = 50 m²/s³) is left for thrust and drag. Clutter density 1e-7 per m·rad²
-    matches about one false alarm per scan over a 1,000 km × 120° × 60° field of regard.
+    A three-mode IMM on every track: nearly constant velocity with q = 400 m²/s³ (about
+    9 m/s² of unmodelled acceleration over a 5 s revisit: manoeuvring aircraft and cruise
+    missiles), the ballistic model with J2 gravity and Earth rotation and q = 50 m²/s³ (left
+    for drag), and a boost mode, nearly constant velocity with q = 5,000 m²/s³ (about
+    50 m/s² of thrust). Mean sojourn times 120 s, 300 s and 60 s. Clutter density 1e-7 per
+    m·rad² matches about one false alarm per scan over a 1,000 km × 120° × 60° field of
+    regard.
     """
     return TrackerConfig(
-        air_motion=NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
-        ballistic_motion=Ballistic(acceleration_psd_m2_s3=50.0),
+        modes=(
+            NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
+            Ballistic(acceleration_psd_m2_s3=50.0),
+            NearlyConstantVelocity(acceleration_psd_m2_s3=5_000.0),
+        ),
+        mode_sojourn_s=(120.0, 300.0, 60.0),
+        initial_mode_probabilities=(0.6, 0.2, 0.2),
+        cued_mode_probabilities=(0.1, 0.1, 0.8),
         associator=GnnAssociator(
             detection_probability=0.9, gate_probability=0.999, clutter_density=1e-7
         ),

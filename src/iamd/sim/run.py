@@ -216,9 +216,13 @@ def _schedule(
             platform = setup.platform(time_s)
             detections = sensor.observe(cache.at(time_s), platform, setup.rng)
             detection_table.append(detection_columns(detections, ids))
-            if tracker is not None and isinstance(sensor, RadarSensor):
+            if tracker is None:
+                return
+            if isinstance(sensor, RadarSensor):
                 tracks = tracker.step(detections, lambda p: sensor.covers(p, platform))
                 track_table.append(track_columns(tracks))
+            else:
+                tracker.step(detections, lambda p: np.zeros(len(p), bool))
 
         return scan
 

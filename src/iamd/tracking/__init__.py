@@ -2,7 +2,15 @@
 
 from iamd.tracking.association import AssociationWeights, GnnAssociator, JpdaAssociator
 from iamd.tracking.base import KalmanUpdate, MeasurementModel, MotionModel
+from iamd.tracking.cueing import CuePolicy, InfraredCues
 from iamd.tracking.imm import ImmEstimate, imm_predict, imm_update, markov_transition_matrix
+from iamd.tracking.impact import (
+    ImpactPrediction,
+    ImpactStatus,
+    error_ellipse,
+    predict_impact,
+    predict_impact_linearised,
+)
 from iamd.tracking.kalman import ekf_predict, ekf_update, innovation_log_likelihood
 from iamd.tracking.lifecycle import (
     LifecyclePolicy,
@@ -27,8 +35,12 @@ __all__: list[str] = [
     "Ballistic",
     "CoordinatedTurn",
     "Coverage",
+    "CuePolicy",
     "GnnAssociator",
     "ImmEstimate",
+    "ImpactPrediction",
+    "ImpactStatus",
+    "InfraredCues",
     "JpdaAssociator",
     "KalmanUpdate",
     "LifecyclePolicy",
@@ -46,6 +58,7 @@ __all__: list[str] = [
     "advance",
     "ekf_predict",
     "ekf_update",
+    "error_ellipse",
     "imm_predict",
     "imm_update",
     "initiate",
@@ -53,6 +66,8 @@ __all__: list[str] = [
     "markov_transition_matrix",
     "position_error_radius_95_m",
     "position_sigma_m",
+    "predict_impact",
+    "predict_impact_linearised",
     "sigma_points",
     "track_quality",
     "ukf_predict",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from iamd.core.assignment import UNASSIGNED
+from iamd.core.errors import ConfigurationError
 from iamd.core.gating import (
     chi2_gate_threshold,
     innovation_statistics,
@@ -26,7 +27,8 @@ from iamd.geo.frames import ecef_to_geodetic
 from iamd.messages import Detections, LocalTracks, MeasurementKind, ThreatCategory, TrackStatus
 from iamd.tracking.association import GnnAssociator
 from iamd.tracking.base import MotionModel
-from iamd.tracking.kalman import ekf_predict, ekf_update
+from iamd.tracking.cueing import CuePolicy, InfraredCues
+from iamd.tracking.imm import ImmEstimate, imm_predict, imm_update, markov_transition_matrix
 from iamd.tracking.lifecycle import LifecyclePolicy, TrackNumberAllocator, advance, initiate
 from iamd.tracking.measurement import RadarMeasurement
 from iamd.tracking.quality import position_sigma_m, track_quality
@@ -46,6 +48,9 @@ _TRACK_ARRAYS = (
     "misses",
     "updated_at",
     "category",
+    "mode_state",
+    "mode_covariance",
+    "mode_probability",
 )
 """The per-track arrays of :class:`RadarTracker`: row ``i`` of each is track ``i``."""
 
@@ -54,14 +59,21 @@ _TRACK_ARRAYS = (
 class TrackerConfig:
     """How a node tracks.
 
+    Every track runs an interacting multiple model (IMM) filter over the same set of motion
+    models, so a missile's track follows it through boost (high acceleration noise),
+    unpowered ballistic flight (gravity with J2 modelled) and an aircraft's or cruise
+    missile's manoeuvres without having to be told which it is.
+
     Attributes
     ----------
-    air_motion : MotionModel
-        Motion model (6-D ECEF state) of tracks not classified ballistic: new tracks,
-        aircraft and cruise missiles.
-    ballistic_motion : MotionModel
-        Motion model (6-D ECEF state) of tracks classified ballistic: gravity (with J2) and
-        Earth rotation modelled, so only thrust and drag are left to the process noise.
+    modes : tuple of MotionModel
+        The IMM's motion models (all 6-D ECEF).
+    mode_sojourn_s : tuple of float
+        Mean time a target stays in each mode, s (sets the Markov transition matrix).
+    initial_mode_probabilities : tuple of float
+        Mode probabilities of a new track.
+    cued_mode_probabilities : tuple of float
+        Mode probabilities of a track started on an infrared cue (its motor is burning).
     associator : GnnAssociator
         Assignment of detections to tracks (its gate probability also sets the gate).
     lifecycle : LifecyclePolicy
@@ -70,12 +82,20 @@ class TrackerConfig:
         Standard deviation of each velocity component of a track initiated from a single
         detection, m/s: large enough to hold any threat's velocity (a one-point initiation
         with a vague velocity prior, [1]_ §3.2).
+    cued_speed_sigma_mps : float
+        The same for a track started on an infrared cue, m/s: a boosting ballistic missile
+        may already fly at several km/s.
     ballistic_speed_mps : float
         A confirmed track faster than this is classified ballistic (no aircraft or cruise
         missile of the scenarios flies at more than Mach 3), m/s.
     ballistic_altitude_m : float
         A confirmed track above this height is classified ballistic (air-breathing threats
         stay below it), m.
+    classify_speed_sigma_mps : float
+        Classification waits until the velocity's standard deviation (per axis, RMS) is
+        below this, m/s.
+    cues : CuePolicy
+        How space infrared detections become launch cues for the radars.
 
     References
     ----------
@@ -83,13 +103,27 @@ class TrackerConfig:
        Artech House, 1999.
     """
 
-    air_motion: MotionModel
-    ballistic_motion: MotionModel
+    modes: tuple[MotionModel, ...]
+    mode_sojourn_s: tuple[float, ...]
+    initial_mode_probabilities: tuple[float, ...]
+    cued_mode_probabilities: tuple[float, ...]
     associator: GnnAssociator
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     initial_speed_sigma_mps: float = 1_500.0
+    cued_speed_sigma_mps: float = 3_000.0
     ballistic_speed_mps: float = 1_000.0
     ballistic_altitude_m: float = 30_000.0
+    classify_speed_sigma_mps: float = 150.0
+    cues: CuePolicy = field(default_factory=CuePolicy)
+
+    def __post_init__(self) -> None:
+        count = len(self.modes)
+        for name in ("mode_sojourn_s", "initial_mode_probabilities", "cued_mode_probabilities"):
+            if len(getattr(self, name)) != count:
+                raise ConfigurationError(f"TrackerConfig: {name} needs one value per mode")
+        for name in ("initial_mode_probabilities", "cued_mode_probabilities"):
+            if not np.isclose(sum(getattr(self, name)), 1.0):
+                raise ConfigurationError(f"TrackerConfig: {name} must sum to 1")
 
     @property
     def gate_sigma(self) -> float:
@@ -98,7 +132,7 @@ class TrackerConfig:
 
 
 class RadarTracker:
-    """The local tracker of one node, fed with radar detection batches in time order.
+    """The local tracker of one node: its radars' scans, cued by its space infrared frames.
 
     Parameters
     ----------
@@ -121,18 +155,24 @@ class RadarTracker:
         self.misses: IntArray = np.empty(0, np.int64)
         self.updated_at: FloatArray = np.empty(0)
         self.category: IntArray = np.empty(0, np.int64)
+        modes = len(config.modes)
+        self.mode_state: FloatArray = np.empty((0, modes, _STATE_DIM))
+        self.mode_covariance: FloatArray = np.empty((0, modes, _STATE_DIM, _STATE_DIM))
+        self.mode_probability: FloatArray = np.empty((0, modes))
+        self.cues = InfraredCues(config.cues)
 
     def __len__(self) -> int:
         return int(self.number.size)
 
     def step(self, detections: Detections, coverage: Coverage) -> LocalTracks:
-        """Process one radar batch; return the tracks it updated, started or ended.
+        """Process one batch; return the tracks it updated, started or ended.
 
         Parameters
         ----------
         detections : Detections
-            One scan of one radar (:attr:`MeasurementKind.RADAR_RAE`), not older than the
-            tracks (batches arrive in time order).
+            One scan of one radar (:attr:`MeasurementKind.RADAR_RAE`), or one frame of a
+            space infrared sensor (:attr:`MeasurementKind.LINE_OF_SIGHT`), which only feeds
+            the launch cues; batches arrive in time order.
         coverage : callable
             The scanning radar's field of regard: tracks inside it that get no detection
             count a miss; tracks outside do not.
@@ -143,9 +183,15 @@ class RadarTracker:
             Rows for every track updated or initiated by this batch and every track whose
             status changed, with states at ``detections.valid_at``.
         """
-        if detections.kind != MeasurementKind.RADAR_RAE:
-            raise ValueError(f"RadarTracker takes radar detections, not {detections.kind.name}")
         now = detections.valid_at
+        if detections.kind == MeasurementKind.LINE_OF_SIGHT:
+            self.cues.observe(
+                now,
+                detections.sensor_position_ecef_m,
+                detections.measurements,
+                detections.covariances,
+            )
+            return self._report_rows(np.empty(0, np.int64), now)
         radar = RadarMeasurement(
             site_ecef_m=detections.sensor_position_ecef_m,
             site_lat_deg=detections.sensor_lat_deg,
@@ -178,16 +224,26 @@ class RadarTracker:
         dt = now - self.time_s
         if np.any(dt < 0.0):
             raise ValueError("detections arrived out of time order")
-        ballistic = self.category == ThreatCategory.BALLISTIC_MISSILE
-        for rows, model in (
-            (np.flatnonzero(ballistic), self.config.ballistic_motion),
-            (np.flatnonzero(~ballistic), self.config.air_motion),
-        ):
-            if rows.size:
-                self.state[rows], self.covariance[rows] = ekf_predict(
-                    self.state[rows], self.covariance[rows], dt[rows], model
-                )
+        transition = markov_transition_matrix(self.config.mode_sojourn_s, dt)
+        self._set_estimate(
+            imm_predict(
+                self.mode_state,
+                self.mode_covariance,
+                self.mode_probability,
+                dt,
+                self.config.modes,
+                transition,
+            ),
+            slice(None),
+        )
         self.time_s = np.full(len(self), now)
+
+    def _set_estimate(self, estimate: ImmEstimate, rows: IntArray | slice) -> None:
+        self.state[rows] = estimate.state
+        self.covariance[rows] = estimate.covariance
+        self.mode_state[rows] = estimate.mode_states
+        self.mode_covariance[rows] = estimate.mode_covariances
+        self.mode_probability[rows] = estimate.mode_probabilities
 
     def _associate(self, detections: Detections, radar: RadarMeasurement) -> IntArray:
         """Index of the detection assigned to each track, or ``UNASSIGNED``."""
@@ -236,15 +292,23 @@ class RadarTracker:
         if rows.size == 0:
             return
         columns = assigned[rows]
-        result = ekf_update(
+        prediction = ImmEstimate(
             self.state[rows],
             self.covariance[rows],
-            detections.measurements[columns],
-            detections.covariances[columns],
-            radar,
+            self.mode_state[rows],
+            self.mode_covariance[rows],
+            self.mode_probability[rows],
+            np.zeros(rows.size),
         )
-        self.state[rows] = result.state
-        self.covariance[rows] = result.covariance
+        self._set_estimate(
+            imm_update(
+                prediction,
+                detections.measurements[columns],
+                detections.covariances[columns],
+                radar,
+            ),
+            rows,
+        )
         self.updated_at[rows] = now
 
     def _manage(self, hit: BoolArray, expected: BoolArray, now: float) -> None:
@@ -265,16 +329,24 @@ class RadarTracker:
         self.updated_at = new.last_update_s
 
     def _classify(self) -> None:
-        """Classify confirmed tracks as ballistic by speed or height (a lasting decision)."""
-        firm = self.status == TrackStatus.CONFIRMED
-        if not firm.any():
+        """Classify confirmed tracks as ballistic by speed or height (a lasting decision).
+
+        Only tracks whose velocity is known to ``classify_speed_sigma_mps`` are classified:
+        a freshly started track's velocity is mostly its vague prior, and switching it to
+        the ballistic model then would fly that prior.
+        """
+        speed_sigma = np.sqrt(np.trace(self.covariance[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
+        ready = (self.status == TrackStatus.CONFIRMED) & (
+            speed_sigma < self.config.classify_speed_sigma_mps
+        )
+        if not ready.any():
             return
         speed = np.linalg.norm(self.state[:, 3:], axis=1)
         _, _, height = ecef_to_geodetic(self.state[:, :3])
         fast_or_high = (speed > self.config.ballistic_speed_mps) | (
             height > self.config.ballistic_altitude_m
         )
-        self.category[firm & fast_or_high] = ThreatCategory.BALLISTIC_MISSILE
+        self.category[ready & fast_or_high] = ThreatCategory.BALLISTIC_MISSILE
 
     def _initiate(
         self, columns: IntArray, detections: Detections, radar: RadarMeasurement, now: float
@@ -290,9 +362,26 @@ class RadarTracker:
         state[:, :3] = positions
         covariance = np.zeros((count, _STATE_DIM, _STATE_DIM))
         covariance[:, :3, :3] = position_covariances
-        covariance[:, 3:, 3:] = np.eye(3) * self.config.initial_speed_sigma_mps**2
         life = initiate(count, now)
+        # A detection on a live infrared cue is the cued missile: confirmed at once (the
+        # point of cueing), with its IMM weighted to the boost mode.
+        cued = self.cues.match(now, positions) >= 0
+        speed_sigma = np.where(
+            cued, self.config.cued_speed_sigma_mps, self.config.initial_speed_sigma_mps
+        )
+        covariance[:, 3:, 3:] = np.eye(3) * (speed_sigma**2)[:, None, None]
+        life.status[cued] = TrackStatus.CONFIRMED
+        life.history[cued] = (1 << self.config.lifecycle.confirm_hits) - 1
+        probability = np.where(
+            cued[:, None],
+            np.asarray(self.config.cued_mode_probabilities),
+            np.asarray(self.config.initial_mode_probabilities),
+        )
+        modes = len(self.config.modes)
         new = {
+            "mode_state": np.repeat(state[:, None, :], modes, axis=1),
+            "mode_covariance": np.repeat(covariance[:, None, :, :], modes, axis=1),
+            "mode_probability": probability,
             "number": self._numbers.allocate(count),
             "state": state,
             "covariance": covariance,
