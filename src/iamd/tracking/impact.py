@@ -14,8 +14,9 @@ impact time)": the ``2n+1`` sigma points of every track are flown with the
 geodetic height comes down through the ground altitude; the crossing is placed inside the
 last step by Newton's method on the cubic Hermite interpolant of the step's end positions
 and velocities; the weighted sigma-point impacts give the mean impact point and time and
-their covariance. :func:`predict_impact_linearised` is the first-order counterpart ([2]_):
-the state transition matrix ``Φ`` is accumulated along the estimate's own trajectory and
+their covariance. :func:`predict_impact_linearised` is the classical first-order
+counterpart (ballistic impact prediction and its error analysis: [2]_): the state
+transition matrix ``Φ`` is accumulated along the estimate's own trajectory and
 the covariance at the impact time is projected onto the ground along the velocity,
 
 .. math::
@@ -41,9 +42,10 @@ Rows that have come down leave the working set, so the cost follows the remainin
 time of each row rather than the longest one.
 
 The impact is where the *geodetic* height equals the ground altitude (the ground is a
-surface parallel to the WGS-84 ellipsoid). The Hermite crossing is exact for a cubic path;
-for the steps used here its error is well below a metre (tested against a fine-step
-reference), far below any impact uncertainty worth reporting.
+surface parallel to the WGS-84 ellipsoid). The Hermite cubic matches the step's end
+positions and velocities, so its error is fourth order in the step: noise-free states on
+the world's solved trajectories land within 2.4 cm and 0.2 ms of the world's own impacts
+(tests; the world integrates and interpolates independently).
 
 **Process noise.** By default only the state uncertainty is carried to the ground: after
 burnout the object *is* ballistic, and a tracking filter's white acceleration is tuning for
@@ -92,12 +94,14 @@ DRAG_FREE_ACCELERATION_M_S2 = 0.01
 """Drag below which a row takes long midcourse steps, m/s².
 
 Over a 10 s step such a drag moves the body by half a metre, and varies too little for a
-single RK4 step to misplace even that by more than a small fraction: the steps stay long
-down to 80–90 km for the usual re-entry bodies, not only above the ~120 km edge of the
-sensible atmosphere."""
+single RK4 step to misplace more than a small fraction of that. The height where it is
+reached, ``H·ln(ρ0·v²/(2aβ))``, is 84 km for β = 5000 kg/m² at 3 km/s and 107 km for
+β = 1000 kg/m² at 7 km/s: well below the ~120 km edge of the sensible atmosphere for most
+bodies, which is where the long steps save their time."""
 
 _HERMITE_NEWTON_ITERATIONS = 4
-"""Newton iterations on the Hermite cubic; from the secant start, ~10⁻⁹ of a step."""
+"""Newton iterations on the Hermite cubic from the secant start: two leave under a
+micrometre of height, four reach rounding (nanometres; measured)."""
 
 
 class ImpactStatus(enum.IntEnum):
@@ -116,8 +120,9 @@ class ImpactStatus(enum.IntEnum):
 
     PARTIAL = 4
     """The estimate comes down, but some sigma point does not (it stays up beyond the
-    horizon, or started more than one step below the ground): the impact point and time
-    are the estimate's own; their covariance, ellipse and time σ are NaN."""
+    horizon, started more than one step below the ground, or ran away: a negative ``1/β``
+    accelerates in dense air): the impact point and time are the estimate's own; their
+    covariance, ellipse and time σ are NaN."""
 
     INVALID = 5
     """The state or covariance has a non-finite entry; results are NaN."""
@@ -225,8 +230,8 @@ def predict_impact(
     P: FloatArray,
     model: Ballistic,
     *,
-    time_s: FloatArray | float = 0.0,
-    ground_altitude_m: FloatArray | float = 0.0,
+    time_s: npt.ArrayLike = 0.0,
+    ground_altitude_m: npt.ArrayLike = 0.0,
     probability: float = 0.95,
     parameters: SigmaPointParameters | None = None,
     process_noise: bool = False,
@@ -247,9 +252,9 @@ def predict_impact(
     model : Ballistic
         The motion model to fly the sigma points with (its ``max_step_s`` bounds the RK4
         sub-steps inside the atmosphere).
-    time_s : float or ndarray, shape (N,), optional
+    time_s : float or array_like, shape (N,), optional
         Time of the estimates, s since the scenario epoch.
-    ground_altitude_m : float or ndarray, shape (N,), optional
+    ground_altitude_m : float or array_like, shape (N,), optional
         Height of the ground above the WGS-84 ellipsoid, m, for all rows or per row.
     probability : float, optional
         Probability of the error ellipse, in (0, 1).
@@ -261,8 +266,8 @@ def predict_impact(
     step_s : float, optional
         Step inside the atmosphere, s (> 0).
     midcourse_step_s : float, optional
-        Longest step above :data:`ATMOSPHERE_CEILING_M` (everywhere for a 6-D model), s
-        (≥ ``step_s``).
+        Longest step where drag is negligible (:data:`DRAG_FREE_ACCELERATION_M_S2`;
+        everywhere for a 6-D model), s (≥ ``step_s``).
     horizon_s : float, optional
         Longest time to go that is searched, s (> 0).
 
@@ -386,8 +391,8 @@ def predict_impact_linearised(
     P: FloatArray,
     model: Ballistic,
     *,
-    time_s: FloatArray | float = 0.0,
-    ground_altitude_m: FloatArray | float = 0.0,
+    time_s: npt.ArrayLike = 0.0,
+    ground_altitude_m: npt.ArrayLike = 0.0,
     probability: float = 0.95,
     process_noise: bool = False,
     step_s: float = 2.0,
@@ -483,8 +488,8 @@ def _check(
     x: FloatArray,
     P: FloatArray,
     model: Ballistic,
-    time_s: FloatArray | float,
-    ground_altitude_m: FloatArray | float,
+    time_s: npt.ArrayLike,
+    ground_altitude_m: npt.ArrayLike,
     probability: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Arrays as float, shapes checked against the model, times and ground per row."""
