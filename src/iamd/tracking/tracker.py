@@ -271,14 +271,31 @@ class RadarTracker:
         d2, log_det = innovation_statistics(innovation, S)
         gate = chi2_gate_threshold(self.config.associator.gate_probability, 3)
         inside = d2 <= gate
-        assignment = self.config.associator.associate(
-            pairs[inside],
-            d2[inside],
-            log_det[inside],
-            shape=(len(self), count),
-            measurement_dim=3,
-        )
-        return np.asarray(assignment.row_to_col, np.int64)
+        pairs, d2, log_det = pairs[inside], d2[inside], log_det[inside]
+        # Two stages: firm (confirmed, coasting) tracks choose first, tentative tracks take
+        # what is left. In one joint assignment a fresh tentative track on the same target
+        # can win the detection from a firm track that has drifted, which then coasts on as
+        # a false track while the new one confirms (seen against Stone Soup's tracker).
+        taken = np.zeros(count, bool)
+        firm = self.status != TrackStatus.TENTATIVE
+        for stage in (firm, ~firm):
+            use = stage[pairs[:, 0]] & ~taken[pairs[:, 1]]
+            if not use.any():
+                continue
+            chosen = np.asarray(
+                self.config.associator.associate(
+                    pairs[use],
+                    d2[use],
+                    log_det[use],
+                    shape=(len(self), count),
+                    measurement_dim=3,
+                ).row_to_col,
+                np.int64,
+            )
+            won = chosen != UNASSIGNED
+            assigned[won] = chosen[won]
+            taken[chosen[won]] = True
+        return assigned
 
     def _update(
         self,
