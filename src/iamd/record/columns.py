@@ -21,7 +21,7 @@ def truth_columns(state: TruthState, threat_ids: Sequence[str], categories: IntA
     rows = np.flatnonzero(state.active)
     position = state.position_ecef_m[rows]
     velocity = state.velocity_ecef_mps[rows]
-    lat, lon, _ = ecef_to_geodetic(position) if rows.size else (np.empty(0),) * 3
+    lat, lon, _ = ecef_to_geodetic(position)
     return {
         "time_s": np.full(rows.size, state.time_s),
         "threat": [threat_ids[i] for i in rows.tolist()],

@@ -15,6 +15,7 @@ import numpy as np
 
 import iamd
 from iamd.core.random import RandomStreams
+from iamd.geo import ecef_to_geodetic
 from iamd.messages import TruthState
 from iamd.metrics import detection_summary, tracking_summaries
 from iamd.record import Recording, RecordingWriter
@@ -96,11 +97,7 @@ class _TruthCache:
 def _static_tables(writer: RecordingWriter, assembly: Assembly) -> None:
     truth = assembly.truth
     count = len(truth.threat_ids)
-    from iamd.geo import ecef_to_geodetic
-
-    end_lat, end_lon, _ = (
-        ecef_to_geodetic(truth.end_ecef_m) if count else (np.empty(0), np.empty(0), None)
-    )
+    end_lat, end_lon, _ = ecef_to_geodetic(truth.end_ecef_m.reshape(-1, 3))
     writer.table("threats").append(
         {
             "threat": list(truth.threat_ids),
