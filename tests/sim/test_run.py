@@ -124,3 +124,12 @@ def test_default_scenario_sees_every_threat(tmp_path: Path) -> None:
     nations = {n["nation"]: n for n in figures["nations"]}
     # The space infrared sensor gives the USA launch warnings within seconds.
     assert nations["USA"]["median_latency_s"] < 10.0
+
+
+def test_tracking_can_be_switched_off(tmp_path: Path) -> None:
+    with_tracks = Recording(_run(tmp_path, "on", scenario="test-tiny"))
+    without = Recording(_run(tmp_path, "off", scenario="test-tiny", tracking=False))
+    assert with_tracks.table("local_tracks").num_rows > 0
+    assert without.table("local_tracks").num_rows == 0
+    # The world and the sensors draw the same numbers either way.
+    assert without.table("detections").equals(with_tracks.table("detections"))

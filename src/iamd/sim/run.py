@@ -51,12 +51,16 @@ class RunOptions:
         Stop earlier than the scenario's duration, s (None: the scenario's duration).
     progress : callable or None
         Progress callback, called at most once per recorded truth sample.
+    tracking : bool
+        Run each nation's tracker (False: truth and detections only, e.g. to time the
+        world and the sensors alone).
     """
 
     seed: int | None = None
     truth_period_s: float = 1.0
     duration_s: float | None = None
     progress: ProgressCallback | None = None
+    tracking: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,7 +211,7 @@ def _schedule(
 
     def scanner(setup: SensorSetup) -> Callable[[float], None]:
         sensor = setup.sensor
-        tracker = assembly.trackers.get(sensor.nation)
+        tracker = assembly.trackers.get(sensor.nation) if options.tracking else None
 
         def scan(time_s: float) -> None:
             platform = setup.platform(time_s)
