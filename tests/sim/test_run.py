@@ -133,3 +133,32 @@ def test_tracking_can_be_switched_off(tmp_path: Path) -> None:
     assert without.table("local_tracks").num_rows == 0
     # The world and the sensors draw the same numbers either way.
     assert without.table("detections").equals(with_tracks.table("detections"))
+
+
+def test_ballistic_tracks_carry_a_converging_impact_prediction(tmp_path: Path) -> None:
+    from iamd.geo import great_circle_distance_m
+
+    run = Recording(_run(tmp_path, "tiny", scenario="test-tiny"))
+    threat = next(t for t in run.table("threats").to_pylist() if t["category"] == 1)
+    rows = [
+        r
+        for r in run.table("local_tracks").to_pylist()
+        if r["category"] == 1 and r["impact_time_s"] == r["impact_time_s"]
+    ]
+    assert len(rows) > 10
+
+    def miss(row: dict[str, float]) -> float:
+        return float(
+            great_circle_distance_m(
+                row["impact_lat_deg"],
+                row["impact_lon_deg"],
+                threat["end_lat_deg"],
+                threat["end_lon_deg"],
+            )
+        )
+
+    early, late = rows[len(rows) // 10], rows[-1]
+    assert miss(late) < 2_000.0
+    assert miss(late) < miss(early)
+    assert late["impact_semi_major_m"] < early["impact_semi_major_m"]
+    assert abs(late["impact_time_s"] - threat["end_time_s"]) < 15.0

@@ -49,6 +49,14 @@ class LocalTracks:
         Track quality 0–15 (15 best).
     updated_at : ndarray, shape (K,)
         Time of each track's last measurement update, s since the epoch.
+    impact_time_s : ndarray, shape (K,)
+        Predicted impact time of ballistic tracks, s since the epoch (NaN: no prediction).
+    impact_lat_deg, impact_lon_deg : ndarray, shape (K,)
+        Predicted impact point, geodetic degrees (NaN: no prediction).
+    impact_semi_major_m, impact_semi_minor_m : ndarray, shape (K,)
+        Semi-axes of the 95 % impact error ellipse on the ground, m.
+    impact_orientation_deg : ndarray, shape (K,)
+        Direction of the ellipse's major axis, degrees clockwise from north, [0, 180).
     """
 
     node: NationCode
@@ -60,6 +68,12 @@ class LocalTracks:
     covariance: FloatArray
     quality: IntArray
     updated_at: FloatArray
+    impact_time_s: FloatArray
+    impact_lat_deg: FloatArray
+    impact_lon_deg: FloatArray
+    impact_semi_major_m: FloatArray
+    impact_semi_minor_m: FloatArray
+    impact_orientation_deg: FloatArray
 
     def __len__(self) -> int:
         return int(self.track_number.shape[0])

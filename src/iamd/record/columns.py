@@ -104,5 +104,11 @@ def track_columns(tracks: LocalTracks) -> Columns:
         "vx_mps": state[:, 3],
         "vy_mps": state[:, 4],
         "vz_mps": state[:, 5],
+        "impact_time_s": tracks.impact_time_s,
+        "impact_lat_deg": tracks.impact_lat_deg,
+        "impact_lon_deg": tracks.impact_lon_deg,
+        "impact_semi_major_m": tracks.impact_semi_major_m,
+        "impact_semi_minor_m": tracks.impact_semi_minor_m,
+        "impact_orientation_deg": tracks.impact_orientation_deg,
         "covariance": list(tracks.covariance.reshape(count, 36)),
     }

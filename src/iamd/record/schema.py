@@ -101,6 +101,12 @@ LOCAL_TRACKS = pa.schema(
         ("vx_mps", pa.float64()),
         ("vy_mps", pa.float64()),
         ("vz_mps", pa.float64()),
+        ("impact_time_s", pa.float64()),
+        ("impact_lat_deg", pa.float64()),
+        ("impact_lon_deg", pa.float64()),
+        ("impact_semi_major_m", pa.float64()),
+        ("impact_semi_minor_m", pa.float64()),
+        ("impact_orientation_deg", pa.float64()),
         # Row-major 6×6 state covariance: a fixed-size list keeps it one column that Arrow,
         # Polars and DuckDB all read as an array.
         ("covariance", pa.list_(pa.float64(), 36)),

@@ -29,14 +29,17 @@ from iamd.tracking.association import GnnAssociator
 from iamd.tracking.base import MotionModel
 from iamd.tracking.cueing import CuePolicy, InfraredCues
 from iamd.tracking.imm import ImmEstimate, imm_predict, imm_update, markov_transition_matrix
+from iamd.tracking.impact import predict_impact
 from iamd.tracking.lifecycle import LifecyclePolicy, TrackNumberAllocator, advance, initiate
 from iamd.tracking.measurement import RadarMeasurement
+from iamd.tracking.motion import Ballistic
 from iamd.tracking.quality import position_sigma_m, track_quality
 
 Coverage = Callable[[FloatArray], BoolArray]
 """Which ECEF positions ``(K, 3)`` a scan could have seen (the sensor's field of regard)."""
 
 _STATE_DIM = 6
+_IMPACT_FIELDS = 6
 
 _TRACK_ARRAYS = (
     "number",
@@ -51,6 +54,8 @@ _TRACK_ARRAYS = (
     "mode_state",
     "mode_covariance",
     "mode_probability",
+    "impact",
+    "impact_at",
 )
 """The per-track arrays of :class:`RadarTracker`: row ``i`` of each is track ``i``."""
 
@@ -96,6 +101,12 @@ class TrackerConfig:
         below this, m/s.
     cues : CuePolicy
         How space infrared detections become launch cues for the radars.
+    impact_model : Ballistic
+        The model that flies ballistic tracks to the ground for their predicted impact
+        point (no process noise: the ellipse is the track's own uncertainty).
+    impact_period_s : float
+        A ballistic track's impact prediction is refreshed when it is reported and at least
+        this long after the previous one, s (0: on every report).
 
     References
     ----------
@@ -115,6 +126,10 @@ class TrackerConfig:
     ballistic_altitude_m: float = 30_000.0
     classify_speed_sigma_mps: float = 150.0
     cues: CuePolicy = field(default_factory=CuePolicy)
+    impact_model: Ballistic = field(
+        default_factory=lambda: Ballistic(acceleration_psd_m2_s3=0.0, max_step_s=2.0)
+    )
+    impact_period_s: float = 0.0
 
     def __post_init__(self) -> None:
         count = len(self.modes)
@@ -159,6 +174,9 @@ class RadarTracker:
         self.mode_state: FloatArray = np.empty((0, modes, _STATE_DIM))
         self.mode_covariance: FloatArray = np.empty((0, modes, _STATE_DIM, _STATE_DIM))
         self.mode_probability: FloatArray = np.empty((0, modes))
+        self.impact: FloatArray = np.empty((0, _IMPACT_FIELDS))
+        """Latest impact prediction: time, lat, lon, semi-major, semi-minor, orientation."""
+        self.impact_at: FloatArray = np.empty(0)
         self.cues = InfraredCues(config.cues)
 
     def __len__(self) -> int:
@@ -212,7 +230,9 @@ class RadarTracker:
         first_new = len(self)
         unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
         self._initiate(unused, detections, radar, now)
-        report = self._report_rows(np.concatenate([changed, np.arange(first_new, len(self))]), now)
+        reported = np.concatenate([changed, np.arange(first_new, len(self))])
+        self._predict_impacts(reported, now)
+        report = self._report_rows(reported, now)
         self._forget_dropped()
         return report
 
@@ -399,6 +419,8 @@ class RadarTracker:
             "mode_state": np.repeat(state[:, None, :], modes, axis=1),
             "mode_covariance": np.repeat(covariance[:, None, :, :], modes, axis=1),
             "mode_probability": probability,
+            "impact": np.full((count, _IMPACT_FIELDS), np.nan),
+            "impact_at": np.full(count, np.nan),
             "number": self._numbers.allocate(count),
             "state": state,
             "covariance": covariance,
@@ -419,6 +441,27 @@ class RadarTracker:
         for name in _TRACK_ARRAYS:
             setattr(self, name, getattr(self, name)[keep])
 
+    def _predict_impacts(self, rows: IntArray, now: float) -> None:
+        """Refresh the impact prediction of the ballistic tracks among ``rows``."""
+        stale = ~(now - self.impact_at[rows] < self.config.impact_period_s)
+        due = rows[(self.category[rows] == ThreatCategory.BALLISTIC_MISSILE) & stale]
+        if due.size == 0:
+            return
+        prediction = predict_impact(
+            self.state[due], self.covariance[due], self.config.impact_model, time_s=now
+        )
+        self.impact[due] = np.column_stack(
+            [
+                prediction.impact_time_s,
+                prediction.impact_lat_deg,
+                prediction.impact_lon_deg,
+                prediction.ellipse_semi_major_m,
+                prediction.ellipse_semi_minor_m,
+                prediction.ellipse_orientation_deg,
+            ]
+        )
+        self.impact_at[due] = now
+
     def _report_rows(self, rows: IntArray, now: float) -> LocalTracks:
         covariance = self.covariance[rows]
         return LocalTracks(
@@ -431,4 +474,10 @@ class RadarTracker:
             covariance=covariance.copy(),
             quality=track_quality(covariance, now - self.updated_at[rows]),
             updated_at=self.updated_at[rows].copy(),
+            impact_time_s=self.impact[rows, 0],
+            impact_lat_deg=self.impact[rows, 1],
+            impact_lon_deg=self.impact[rows, 2],
+            impact_semi_major_m=self.impact[rows, 3],
+            impact_semi_minor_m=self.impact[rows, 4],
+            impact_orientation_deg=self.impact[rows, 5],
         )
