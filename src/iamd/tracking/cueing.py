@@ -73,6 +73,19 @@ def distance_to_rays_m(
     return np.asarray(np.linalg.norm(points_m[:, None, :] - foot, axis=-1))
 
 
+_CUE_ARRAYS = (
+    "origin_m",
+    "direction",
+    "sigma_rad",
+    "first_s",
+    "last_s",
+    "count",
+    "used",
+    "cue_id",
+)
+"""The per-cue arrays of :class:`InfraredCues`: row ``i`` of each is cue ``i``."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CuePolicy:
     """When infrared detections make a cue and when a radar detection matches one.
@@ -172,14 +185,18 @@ class InfraredCues:
         self.count[rows] += 1
         new = np.flatnonzero(joined < 0)
         count = new.size
-        self.origin_m = np.concatenate([self.origin_m, np.tile(sensor_ecef_m, (count, 1))])
-        self.direction = np.concatenate([self.direction, directions[new]])
-        self.sigma_rad = np.concatenate([self.sigma_rad, sigma[new]])
-        self.first_s = np.concatenate([self.first_s, np.full(count, time_s)])
-        self.last_s = np.concatenate([self.last_s, np.full(count, time_s)])
-        self.count = np.concatenate([self.count, np.ones(count, np.int64)])
-        self.used = np.concatenate([self.used, np.zeros(count, bool)])
-        self.cue_id = np.concatenate([self.cue_id, self._next_id + np.arange(count)])
+        started = {
+            "origin_m": np.tile(sensor_ecef_m, (count, 1)),
+            "direction": directions[new],
+            "sigma_rad": sigma[new],
+            "first_s": np.full(count, time_s),
+            "last_s": np.full(count, time_s),
+            "count": np.ones(count, np.int64),
+            "used": np.zeros(count, bool),
+            "cue_id": self._next_id + np.arange(count),
+        }
+        for name in _CUE_ARRAYS:
+            setattr(self, name, np.concatenate([getattr(self, name), started[name]]))
         self._next_id += count
 
     def match(self, time_s: float, positions_m: FloatArray) -> IntArray:
@@ -227,14 +244,5 @@ class InfraredCues:
         keep = time_s - self.last_s <= self.policy.lifetime_s
         if keep.all():
             return
-        for name in (
-            "origin_m",
-            "direction",
-            "sigma_rad",
-            "first_s",
-            "last_s",
-            "count",
-            "used",
-            "cue_id",
-        ):
+        for name in _CUE_ARRAYS:
             setattr(self, name, getattr(self, name)[keep])

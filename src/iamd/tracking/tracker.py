@@ -215,8 +215,12 @@ class RadarTracker:
             site_lat_deg=detections.sensor_lat_deg,
             site_lon_deg=detections.sensor_lon_deg,
         )
+        # Detections as ECEF points, once: the pre-gate and the initiation both need them.
+        positions, position_covariances = radar.to_cartesian(
+            detections.measurements, detections.covariances
+        )
         self._predict(now)
-        assigned = self._associate(detections, radar)
+        assigned = self._associate(detections, radar, positions, position_covariances)
         hit = assigned != UNASSIGNED
         self._update(hit, assigned, detections, radar, now)
         old_status = self.status.copy()
@@ -229,7 +233,7 @@ class RadarTracker:
         )
         first_new = len(self)
         unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
-        self._initiate(unused, detections, radar, now)
+        self._initiate(positions[unused], position_covariances[unused], now)
         reported = np.concatenate([changed, np.arange(first_new, len(self))])
         self._predict_impacts(reported, now)
         report = self._report_rows(reported, now)
@@ -265,15 +269,18 @@ class RadarTracker:
         self.mode_covariance[rows] = estimate.mode_covariances
         self.mode_probability[rows] = estimate.mode_probabilities
 
-    def _associate(self, detections: Detections, radar: RadarMeasurement) -> IntArray:
+    def _associate(
+        self,
+        detections: Detections,
+        radar: RadarMeasurement,
+        positions: FloatArray,
+        position_covariances: FloatArray,
+    ) -> IntArray:
         """Index of the detection assigned to each track, or ``UNASSIGNED``."""
         count = len(detections)
         assigned = np.full(len(self), UNASSIGNED, np.int64)
         if len(self) == 0 or count == 0:
             return assigned
-        positions, position_covariances = radar.to_cartesian(
-            detections.measurements, detections.covariances
-        )
         pairs = spatial_candidate_pairs(
             self.state[:, :3],
             self.covariance[:, :3, :3],
@@ -386,15 +393,12 @@ class RadarTracker:
         self.category[ready & fast_or_high] = ThreatCategory.BALLISTIC_MISSILE
 
     def _initiate(
-        self, columns: IntArray, detections: Detections, radar: RadarMeasurement, now: float
+        self, positions: FloatArray, position_covariances: FloatArray, now: float
     ) -> None:
-        """Start a tentative track on every detection no track took."""
-        if columns.size == 0:
+        """Start a tentative track on every detection no track took (given as ECEF points)."""
+        count = positions.shape[0]
+        if count == 0:
             return
-        positions, position_covariances = radar.to_cartesian(
-            detections.measurements[columns], detections.covariances[columns]
-        )
-        count = columns.size
         state = np.zeros((count, _STATE_DIM))
         state[:, :3] = positions
         covariance = np.zeros((count, _STATE_DIM, _STATE_DIM))
