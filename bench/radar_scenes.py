@@ -32,6 +32,7 @@ from iamd.metrics.gospa import DEFAULT_CUTOFF_M, DEFAULT_ORDER, GospaSeries, gos
 from iamd.tracking import (
     GnnAssociator,
     LifecyclePolicy,
+    ModelSet,
     NearlyConstantVelocity,
     RadarTracker,
     TrackerConfig,
@@ -245,17 +246,15 @@ class TrackerRun:
 def iamd_config(scene: RadarScene) -> TrackerConfig:
     """Our tracker with the shared tuning and the scene's clutter density.
 
-    The node tracker runs an IMM on every track and needs at least two modes; both are the
-    same constant-velocity model here, which makes the IMM exactly the EKF Stone Soup runs
-    (identical modes mix into themselves) at the cost of a two-mode IMM: the scene has only
-    constant-velocity targets, and the comparison is of like with like.
+    One model set of a single constant-velocity mode for every category: the node tracker's
+    IMM then is exactly the EKF Stone Soup runs, and the comparison is of like with like
+    (the scene has only constant-velocity targets).
     """
     motion = NearlyConstantVelocity(acceleration_psd_m2_s3=ACCELERATION_PSD_M2_S3)
+    single = ModelSet(modes=(motion,), mode_sojourn_s=(60.0,), initial_mode_probabilities=(1.0,))
     return TrackerConfig(
-        modes=(motion, motion),
-        mode_sojourn_s=(60.0, 60.0),
-        initial_mode_probabilities=(0.5, 0.5),
-        cued_mode_probabilities=(0.5, 0.5),
+        model_sets={0: single},
+        cued_mode_probabilities=(1.0,),
         associator=GnnAssociator(
             detection_probability=DETECTION_PROBABILITY,
             gate_probability=GATE_PROBABILITY,

@@ -73,6 +73,7 @@ PUBLIC = {
     },
     "iamd.tracking": {
         "AssociationWeights",
+        "Augmented",
         "Ballistic",
         "CoordinatedTurn",
         "CuePolicy",
@@ -88,6 +89,7 @@ PUBLIC = {
         "LifecycleState",
         "LineOfSightMeasurement",
         "MeasurementModel",
+        "ModelSet",
         "MotionModel",
         "NearlyConstantVelocity",
         "PositionMeasurement",

@@ -118,7 +118,7 @@ def test_killed_process_leaves_flushed_parts_readable(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_default_scenario_sees_every_threat(tmp_path: Path) -> None:
     """The default scenario is meant to be a defensible picture: every threat is seen."""
-    summary = summarise(_run(tmp_path, "wp", scenario="western-pacific"))
+    summary = summarise(_run(tmp_path, "wp", scenario="western-pacific", tracking=False))
     figures = summary["detection"]
     assert figures["threats_detected"] == figures["threats"] >= 20
     nations = {n["nation"]: n for n in figures["nations"]}

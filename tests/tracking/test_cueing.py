@@ -6,7 +6,7 @@ import numpy as np
 
 from iamd.core import NationCode, SensorId
 from iamd.geo import ecef_to_aer, geodetic_to_ecef
-from iamd.messages import Detections, MeasurementKind, TrackStatus
+from iamd.messages import Detections, MeasurementKind, ThreatCategory, TrackStatus
 from iamd.sim.build import tracker_config
 from iamd.tracking.cueing import CuePolicy, InfraredCues, distance_to_rays_m
 from iamd.tracking.tracker import RadarTracker
@@ -94,8 +94,10 @@ def test_radar_track_on_a_cue_is_confirmed_at_once() -> None:
     first_uncued = uncued.step(_radar(26.0, _boost(26.0)), everywhere)
     assert first_cued.status.tolist() == [TrackStatus.CONFIRMED]
     assert first_uncued.status.tolist() == [TrackStatus.TENTATIVE]
-    # The cued track starts in the boost mode of its IMM and follows the climb.
-    assert np.argmax(cued.mode_probability[0]) == 2
+    # The cued track starts classified ballistic, in the boost mode of its IMM (the second
+    # mode of the ballistic set), and follows the climb.
+    assert first_cued.category.tolist() == [ThreatCategory.BALLISTIC_MISSILE]
+    assert np.argmax(cued.mode_probability[0]) == 1
     for time_s in (28.0, 30.0, 32.0, 34.0):
         report = cued.step(_radar(time_s, _boost(time_s)), everywhere)
     assert report.status.tolist() == [TrackStatus.CONFIRMED]

@@ -71,7 +71,7 @@ def test_tracks_every_target_once_and_drops_clutter() -> None:
     errors = np.linalg.norm(tracker.state[confirmed, None, :3] - truth[None], axis=2).min(axis=1)
     # One cross-range σ of the radar is 150-250 m at these ranges: a diverged track is km off.
     assert errors.max() < 600.0
-    speed_errors = np.linalg.norm(tracker.state[confirmed, 3:] - velocity[:1], axis=1)
+    speed_errors = np.linalg.norm(tracker.state[confirmed, 3:6] - velocity[:1], axis=1)
     # The IMM's modes are tuned for missiles and manoeuvres, not for this steady target.
     assert speed_errors.max() < 60.0
     # One number per target for the whole run; clutter tracks never got confirmed.

@@ -20,8 +20,8 @@ from iamd.sensors import (
     SpaceInfraredSensor,
 )
 from iamd.tracking.association import GnnAssociator
-from iamd.tracking.motion import Ballistic, NearlyConstantVelocity
-from iamd.tracking.tracker import RadarTracker, TrackerConfig
+from iamd.tracking.motion import Augmented, Ballistic, CoordinatedTurn, NearlyConstantVelocity
+from iamd.tracking.tracker import ModelSet, RadarTracker, TrackerConfig
 from iamd.world import BallisticThreatSpec, Truth, WaypointPath, WaypointThreatSpec
 
 PlatformTrack = Callable[[float], PlatformState]
@@ -204,26 +204,69 @@ def build(
 
 
 def tracker_config() -> TrackerConfig:
-    """The tracking configuration of every node.
+    """The tracking configuration of every node: one IMM model set per track category.
 
-    A three-mode IMM on every track: nearly constant velocity with q = 400 m²/s³ (about
-    9 m/s² of unmodelled acceleration over a 5 s revisit: manoeuvring aircraft and cruise
-    missiles), the ballistic model with J2 gravity and Earth rotation and q = 50 m²/s³ (left
-    for drag), and a boost mode, nearly constant velocity with q = 5,000 m²/s³ (about
-    50 m/s² of thrust). Mean sojourn times 120 s, 300 s and 60 s. Clutter density 1e-7 per
-    m·rad² matches about one false alarm per scan over a 1,000 km × 120° × 60° field of
-    regard.
+    Every state carries the inverse ballistic coefficient ``1/β`` (7-D), so a ballistic
+    track estimates its drag in re-entry and its impact prediction uses it; the kinematic
+    modes carry ``1/β`` unchanged.
+
+    - **Unclassified** (a new track): nearly constant velocity with q = 400 m²/s³ (about
+      9 m/s² of unmodelled acceleration over a 5 s revisit: a manoeuvring aircraft or
+      cruise missile), ballistic with q = 50 m²/s³, and boost, nearly constant velocity with
+      q = 5,000 m²/s³ (about 50 m/s² of thrust). Mean sojourn times 120 s, 300 s and 60 s.
+    - **Ballistic missile**: ballistic with J2, Earth rotation and drag, q = 20 m²/s³
+      (unmodelled forces) and a slow random walk on ``1/β``; and boost as above (a track
+      cued by space infrared starts here, weighted to boost). Sojourn 600 s and 60 s.
+    - **Aircraft and cruise missile**: quiet straight flight (q = 20 m²/s³), and
+      coordinated turns at ±3°/s (a 1.4 g turn at 250 m/s) with q = 100 m²/s³. Sojourn 60 s,
+      20 s and 20 s.
+
+    A ballistic track's impact prediction is refreshed at most every 4 s (about one radar
+    revisit), not at each of several radars' reports. Clutter density 1e-7 per m·rad²
+    matches about one false alarm per scan over a 1,000 km × 120° × 60° field of regard.
     """
-    return TrackerConfig(
+    boost = Augmented(model=NearlyConstantVelocity(acceleration_psd_m2_s3=5_000.0))
+    turn = np.deg2rad(3.0)
+    air = ModelSet(
         modes=(
-            NearlyConstantVelocity(acceleration_psd_m2_s3=400.0),
-            Ballistic(acceleration_psd_m2_s3=50.0),
-            NearlyConstantVelocity(acceleration_psd_m2_s3=5_000.0),
+            Augmented(model=NearlyConstantVelocity(acceleration_psd_m2_s3=20.0)),
+            Augmented(model=CoordinatedTurn(turn_rate_rad_s=turn, acceleration_psd_m2_s3=100.0)),
+            Augmented(model=CoordinatedTurn(turn_rate_rad_s=-turn, acceleration_psd_m2_s3=100.0)),
         ),
-        mode_sojourn_s=(120.0, 300.0, 60.0),
-        initial_mode_probabilities=(0.6, 0.2, 0.2),
-        cued_mode_probabilities=(0.1, 0.1, 0.8),
+        mode_sojourn_s=(60.0, 20.0, 20.0),
+        initial_mode_probabilities=(0.8, 0.1, 0.1),
+    )
+    return TrackerConfig(
+        model_sets={
+            0: ModelSet(
+                modes=(
+                    Augmented(model=NearlyConstantVelocity(acceleration_psd_m2_s3=400.0)),
+                    Ballistic(acceleration_psd_m2_s3=50.0, estimate_drag=True),
+                    boost,
+                ),
+                mode_sojourn_s=(120.0, 300.0, 60.0),
+                initial_mode_probabilities=(0.6, 0.2, 0.2),
+            ),
+            ThreatCategory.BALLISTIC_MISSILE: ModelSet(
+                modes=(
+                    Ballistic(
+                        acceleration_psd_m2_s3=20.0,
+                        estimate_drag=True,
+                        inverse_beta_psd_m4_kg2_s=1e-12,
+                        max_step_s=1.0,
+                    ),
+                    boost,
+                ),
+                mode_sojourn_s=(600.0, 60.0),
+                initial_mode_probabilities=(0.8, 0.2),
+            ),
+            ThreatCategory.AIRCRAFT: air,
+            ThreatCategory.CRUISE_MISSILE: air,
+        },
+        cued_mode_probabilities=(0.2, 0.8),
         associator=GnnAssociator(
             detection_probability=0.9, gate_probability=0.999, clutter_density=1e-7
         ),
+        impact_model=Ballistic(acceleration_psd_m2_s3=0.0, estimate_drag=True, max_step_s=2.0),
+        impact_period_s=4.0,
     )

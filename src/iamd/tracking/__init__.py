@@ -25,13 +25,14 @@ from iamd.tracking.measurement import (
     RadarMeasurement,
     wrap_angle,
 )
-from iamd.tracking.motion import Ballistic, CoordinatedTurn, NearlyConstantVelocity
+from iamd.tracking.motion import Augmented, Ballistic, CoordinatedTurn, NearlyConstantVelocity
 from iamd.tracking.quality import position_error_radius_95_m, position_sigma_m, track_quality
-from iamd.tracking.tracker import Coverage, RadarTracker, TrackerConfig
+from iamd.tracking.tracker import Coverage, ModelSet, RadarTracker, TrackerConfig
 from iamd.tracking.unscented import SigmaPointParameters, sigma_points, ukf_predict, ukf_update
 
 __all__: list[str] = [
     "AssociationWeights",
+    "Augmented",
     "Ballistic",
     "CoordinatedTurn",
     "Coverage",
@@ -47,6 +48,7 @@ __all__: list[str] = [
     "LifecycleState",
     "LineOfSightMeasurement",
     "MeasurementModel",
+    "ModelSet",
     "MotionModel",
     "NearlyConstantVelocity",
     "PositionMeasurement",

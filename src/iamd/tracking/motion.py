@@ -11,6 +11,8 @@ NearlyConstantVelocity   6      aircraft and cruise missiles between manoeuvres;
 CoordinatedTurn          6      a turn at a known rate in the local horizontal plane; IMM mode
 Ballistic                6, 7   unpowered flight: J2 gravity, Coriolis, centrifugal, and
                                 optionally drag with an estimated inverse ballistic coefficient
+Augmented                n + k  any of the above on a longer state whose extra components
+                                it carries as random walks (to share an IMM with a 7-D model)
 =======================  =====  ============================================================
 
 The kinematic models (the first two) neglect gravity, Coriolis (``2Ω·v`` ≈ 0.04 m/s² at
@@ -47,6 +49,7 @@ from iamd.geo.constants import (
     WGS84_A_M,
     WGS84_B_M,
 )
+from iamd.tracking.base import MotionModel
 
 SEA_LEVEL_DENSITY_KG_M3 = 1.225
 """Sea-level air density of the filter's exponential atmosphere, kg/m³."""
@@ -505,4 +508,78 @@ class Ballistic:
         q = _wiener_noise(step, self.acceleration_psd_m2_s3, self.state_dim)
         if self.estimate_drag:
             q[..., 6, 6] = self.inverse_beta_psd_m4_kg2_s * step
+        return q
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Augmented:
+    """A motion model carried on a longer state: the extra components are random walks.
+
+    An IMM mixes its modes' states component by component, so all of its modes need one
+    layout. To fly a 6-D kinematic mode next to the 7-D ``Ballistic(estimate_drag=True)``,
+    the kinematic mode is augmented with the inverse ballistic coefficient, which it leaves
+    unchanged (it has no physics for it) apart from an optional random walk.
+
+    Parameters
+    ----------
+    model : MotionModel
+        The model of the leading ``model.state_dim`` components.
+    extra_dims : int
+        Number of trailing components carried unchanged (≥ 1).
+    extra_psd : float
+        Power spectral density of the random walk of each extra component, (unit)²/s (≥ 0).
+
+    Examples
+    --------
+    >>> model = Augmented(model=NearlyConstantVelocity(acceleration_psd_m2_s3=0.0))
+    >>> x = np.array([[7e6, 0.0, 0.0, 100.0, 0.0, 0.0, 2e-4]])
+    >>> model.propagate(x, 1.0)[0, [0, 6]]
+    array([7.0001e+06, 2.0000e-04])
+    >>> model.jacobian(x, 1.0).shape
+    (1, 7, 7)
+    """
+
+    model: MotionModel
+    extra_dims: int = 1
+    extra_psd: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.extra_dims < 1:
+            raise ConfigurationError(f"Augmented: extra_dims must be >= 1 (got {self.extra_dims})")
+        if not (math.isfinite(self.extra_psd) and self.extra_psd >= 0.0):
+            raise ConfigurationError(
+                f"Augmented: extra_psd must be finite and >= 0 (got {self.extra_psd!r})"
+            )
+
+    @property
+    def state_dim(self) -> int:
+        """The wrapped model's dimension plus :attr:`extra_dims`."""
+        return self.model.state_dim + self.extra_dims
+
+    def propagate(self, x: FloatArray, dt: FloatArray | float) -> FloatArray:
+        """The wrapped model on the leading components; the rest unchanged, ``(..., n)``."""
+        x = np.asarray(x, dtype=float)
+        n = self.model.state_dim
+        out = x.copy()
+        out[..., :n] = self.model.propagate(x[..., :n], dt)
+        return out
+
+    def jacobian(self, x: FloatArray, dt: FloatArray | float) -> FloatArray:
+        """Block diagonal: the wrapped model's Jacobian and an identity, ``(..., n, n)``."""
+        x = np.asarray(x, dtype=float)
+        n = self.model.state_dim
+        f = np.zeros((*x.shape, x.shape[-1]))
+        f[..., :n, :n] = self.model.jacobian(x[..., :n], dt)
+        extra = np.arange(n, x.shape[-1])
+        f[..., extra, extra] = 1.0
+        return f
+
+    def process_noise(self, x: FloatArray, dt: FloatArray | float) -> FloatArray:
+        """Block diagonal: the wrapped model's noise and ``extra_psd·Δt`` per extra component."""
+        x = np.asarray(x, dtype=float)
+        n = self.model.state_dim
+        q = np.zeros((*x.shape, x.shape[-1]))
+        q[..., :n, :n] = self.model.process_noise(x[..., :n], dt)
+        extra = np.arange(n, x.shape[-1])
+        q[..., extra, extra] = (self.extra_psd * _steps(x, dt))[..., None]
         return q

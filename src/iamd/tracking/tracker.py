@@ -9,7 +9,7 @@ over every track and every detection at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,6 +39,7 @@ Coverage = Callable[[FloatArray], BoolArray]
 """Which ECEF positions ``(K, 3)`` a scan could have seen (the sensor's field of regard)."""
 
 _STATE_DIM = 6
+"""Dimension of the reported states (the tracks may carry ``1/β`` as a 7th component)."""
 _IMPACT_FIELDS = 6
 
 _TRACK_ARRAYS = (
@@ -61,26 +62,73 @@ _TRACK_ARRAYS = (
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TrackerConfig:
-    """How a node tracks.
-
-    Every track runs an interacting multiple model (IMM) filter over the same set of motion
-    models, so a missile's track follows it through boost (high acceleration noise),
-    unpowered ballistic flight (gravity with J2 modelled) and an aircraft's or cruise
-    missile's manoeuvres without having to be told which it is.
+class ModelSet:
+    """The interacting multiple model (IMM) filter of one category of track.
 
     Attributes
     ----------
     modes : tuple of MotionModel
-        The IMM's motion models (all 6-D ECEF).
+        The IMM's motion models, all on the tracker's state layout (ECEF position and
+        velocity, plus ``1/β`` when the tracker estimates drag).
     mode_sojourn_s : tuple of float
         Mean time a target stays in each mode, s (sets the Markov transition matrix).
     initial_mode_probabilities : tuple of float
-        Mode probabilities of a new track.
-    cued_mode_probabilities : tuple of float
-        Mode probabilities of a track started on an infrared cue (its motor is burning).
+        Mode probabilities of a track that enters the set (is started or reclassified).
+    """
+
+    modes: tuple[MotionModel, ...]
+    mode_sojourn_s: tuple[float, ...]
+    initial_mode_probabilities: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        count = len(self.modes)
+        if count == 0:
+            raise ConfigurationError("ModelSet: needs at least one mode")
+        for name in ("mode_sojourn_s", "initial_mode_probabilities"):
+            if len(getattr(self, name)) != count:
+                raise ConfigurationError(f"ModelSet: {name} needs one value per mode")
+        if not np.isclose(sum(self.initial_mode_probabilities), 1.0):
+            raise ConfigurationError("ModelSet: initial_mode_probabilities must sum to 1")
+        dims = {model.state_dim for model in self.modes}
+        if len(dims) != 1:
+            raise ConfigurationError(
+                f"ModelSet: every mode needs the same state dimension (got {sorted(dims)})"
+            )
+
+    @property
+    def state_dim(self) -> int:
+        """Dimension of the states of the set's modes."""
+        return self.modes[0].state_dim
+
+    def transition(self, dt: FloatArray) -> FloatArray:
+        """Markov transition matrices for steps ``dt`` (N,), shape ``(N, r, r)``."""
+        if len(self.modes) == 1:
+            return np.ones((dt.shape[0], 1, 1))
+        return markov_transition_matrix(self.mode_sojourn_s, dt)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackerConfig:
+    """How a node tracks.
+
+    Every track runs an interacting multiple model (IMM) filter whose set of motion models
+    depends on the track's category: a track starts unclassified, with a set that follows
+    any threat (e.g. boost, ballistic and manoeuvring air modes), and switches to its
+    category's set once classified: ballistic by speed or height, air-breathing
+    otherwise. The switch starts every mode of the new set from the track's combined
+    estimate.
+
+    Attributes
+    ----------
+    model_sets : mapping of int to ModelSet
+        The set of each :class:`~iamd.messages.truth.ThreatCategory` value; key ``0`` (the
+        unclassified set) is required, and a category without a set uses it.
     associator : GnnAssociator
         Assignment of detections to tracks (its gate probability also sets the gate).
+    cued_mode_probabilities : tuple of float
+        Mode probabilities of a track started on an infrared cue: such a track is a
+        ballistic missile in boost, so it starts in the ballistic set (or the unclassified
+        one if there is no ballistic set), weighted to its boost mode.
     lifecycle : LifecyclePolicy
         Confirmation, coasting and deletion rules.
     initial_speed_sigma_mps : float
@@ -90,12 +138,26 @@ class TrackerConfig:
     cued_speed_sigma_mps : float
         The same for a track started on an infrared cue, m/s: a boosting ballistic missile
         may already fly at several km/s.
+    initial_inverse_beta_m2_kg, initial_inverse_beta_sigma_m2_kg : float
+        Prior mean and standard deviation of the inverse ballistic coefficient ``1/β`` of a
+        new track, m²/kg, when the modes carry it (7-D states): it is unobservable above
+        the atmosphere, so the prior must span the plausible re-entry vehicles. The
+        defaults, 1e-4 ± 5e-5, span β from 6,700 to 20,000 kg/m² at one σ and keep the
+        sigma points of the impact prediction away from negative drag.
     ballistic_speed_mps : float
         A confirmed track faster than this is classified ballistic (no aircraft or cruise
         missile of the scenarios flies at more than Mach 3), m/s.
     ballistic_altitude_m : float
         A confirmed track above this height is classified ballistic (air-breathing threats
         stay below it), m.
+    air_speed_mps : float
+        A confirmed, unclassified track slower than this (and below
+        ``ballistic_altitude_m``) is classified air-breathing, m/s: a ballistic missile is
+        faster within seconds of launch, and a track classified air that later becomes
+        fast or high is reclassified ballistic.
+    cruise_altitude_m : float
+        An air-breathing track below this height is classified a cruise missile, above it
+        an aircraft (a notional rule: sea-skimming and terrain-following flight), m.
     classify_speed_sigma_mps : float
         Classification waits until the velocity's standard deviation (per axis, RMS) is
         below this, m/s.
@@ -103,7 +165,8 @@ class TrackerConfig:
         How space infrared detections become launch cues for the radars.
     impact_model : Ballistic
         The model that flies ballistic tracks to the ground for their predicted impact
-        point (no process noise: the ellipse is the track's own uncertainty).
+        point (no process noise: the ellipse is the track's own uncertainty). With 7-D
+        states it must estimate drag too, so the prediction uses the track's ``1/β``.
     impact_period_s : float
         A ballistic track's impact prediction is refreshed when it is reported and at least
         this long after the previous one, s (0: on every report).
@@ -114,16 +177,18 @@ class TrackerConfig:
        Artech House, 1999.
     """
 
-    modes: tuple[MotionModel, ...]
-    mode_sojourn_s: tuple[float, ...]
-    initial_mode_probabilities: tuple[float, ...]
-    cued_mode_probabilities: tuple[float, ...]
+    model_sets: Mapping[int, ModelSet]
     associator: GnnAssociator
+    cued_mode_probabilities: tuple[float, ...]
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     initial_speed_sigma_mps: float = 1_500.0
     cued_speed_sigma_mps: float = 3_000.0
+    initial_inverse_beta_m2_kg: float = 1e-4
+    initial_inverse_beta_sigma_m2_kg: float = 5e-5
     ballistic_speed_mps: float = 1_000.0
     ballistic_altitude_m: float = 30_000.0
+    air_speed_mps: float = 400.0
+    cruise_altitude_m: float = 1_500.0
     classify_speed_sigma_mps: float = 150.0
     cues: CuePolicy = field(default_factory=CuePolicy)
     impact_model: Ballistic = field(
@@ -132,13 +197,47 @@ class TrackerConfig:
     impact_period_s: float = 0.0
 
     def __post_init__(self) -> None:
-        count = len(self.modes)
-        for name in ("mode_sojourn_s", "initial_mode_probabilities", "cued_mode_probabilities"):
-            if len(getattr(self, name)) != count:
-                raise ConfigurationError(f"TrackerConfig: {name} needs one value per mode")
-        for name in ("initial_mode_probabilities", "cued_mode_probabilities"):
-            if not np.isclose(sum(getattr(self, name)), 1.0):
-                raise ConfigurationError(f"TrackerConfig: {name} must sum to 1")
+        if 0 not in self.model_sets:
+            raise ConfigurationError("TrackerConfig: model_sets needs the unclassified set (key 0)")
+        known = {0, *(int(category) for category in ThreatCategory)}
+        unknown = sorted(set(self.model_sets) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"TrackerConfig: model_sets keys must be 0 or ThreatCategory values (got {unknown})"
+            )
+        dims = {model_set.state_dim for model_set in self.model_sets.values()}
+        if len(dims) != 1 or not dims <= {6, 7}:
+            raise ConfigurationError(
+                f"TrackerConfig: every model set needs the same state dimension, 6 or 7 "
+                f"(got {sorted(dims)})"
+            )
+        if len(self.cued_mode_probabilities) != len(self.cued_set.modes):
+            raise ConfigurationError(
+                "TrackerConfig: cued_mode_probabilities needs one value per mode of the "
+                "ballistic set"
+            )
+        if not np.isclose(sum(self.cued_mode_probabilities), 1.0):
+            raise ConfigurationError("TrackerConfig: cued_mode_probabilities must sum to 1")
+        if self.impact_model.state_dim != self.state_dim:
+            raise ConfigurationError(
+                f"TrackerConfig: impact_model works on {self.impact_model.state_dim}-D states, "
+                f"the tracks are {self.state_dim}-D"
+            )
+
+    @property
+    def state_dim(self) -> int:
+        """Dimension of the track states: 6, or 7 when the modes carry ``1/β``."""
+        return next(iter(self.model_sets.values())).state_dim
+
+    @property
+    def cued_set(self) -> ModelSet:
+        """The model set of a track started on an infrared cue."""
+        return self.model_sets.get(ThreatCategory.BALLISTIC_MISSILE, self.model_sets[0])
+
+    @property
+    def max_modes(self) -> int:
+        """Number of modes of the largest set."""
+        return max(len(model_set.modes) for model_set in self.model_sets.values())
 
     @property
     def gate_sigma(self) -> float:
@@ -161,18 +260,31 @@ class RadarTracker:
         self.node = node
         self.config = config
         self._numbers = TrackNumberAllocator()
+        # Distinct model sets, and the set of each category (a lookup table by value).
+        self._sets: list[ModelSet] = []
+        self._set_of_category = np.zeros(1 + max(ThreatCategory), np.int64)
+        for category in range(self._set_of_category.size):
+            model_set = config.model_sets.get(category, config.model_sets[0])
+            if all(model_set is not known for known in self._sets):
+                self._sets.append(model_set)
+            self._set_of_category[category] = next(
+                index for index, known in enumerate(self._sets) if known is model_set
+            )
+        dim = config.state_dim
         self.number: IntArray = np.empty(0, np.int64)
-        self.state: FloatArray = np.empty((0, _STATE_DIM))
-        self.covariance: FloatArray = np.empty((0, _STATE_DIM, _STATE_DIM))
+        self.state: FloatArray = np.empty((0, dim))
+        self.covariance: FloatArray = np.empty((0, dim, dim))
         self.time_s: FloatArray = np.empty(0)
         self.status: IntArray = np.empty(0, np.int64)
         self.history: IntArray = np.empty(0, np.int64)
         self.misses: IntArray = np.empty(0, np.int64)
         self.updated_at: FloatArray = np.empty(0)
         self.category: IntArray = np.empty(0, np.int64)
-        modes = len(config.modes)
-        self.mode_state: FloatArray = np.empty((0, modes, _STATE_DIM))
-        self.mode_covariance: FloatArray = np.empty((0, modes, _STATE_DIM, _STATE_DIM))
+        modes = config.max_modes
+        # Mode arrays are as wide as the largest set; a track of a smaller set leaves the
+        # trailing modes unused, with probability 0.
+        self.mode_state: FloatArray = np.empty((0, modes, dim))
+        self.mode_covariance: FloatArray = np.empty((0, modes, dim, dim))
         self.mode_probability: FloatArray = np.empty((0, modes))
         self.impact: FloatArray = np.empty((0, _IMPACT_FIELDS))
         """Latest impact prediction: time, lat, lon, semi-major, semi-minor, orientation."""
@@ -248,26 +360,57 @@ class RadarTracker:
         dt = now - self.time_s
         if np.any(dt < 0.0):
             raise ValueError("detections arrived out of time order")
-        transition = markov_transition_matrix(self.config.mode_sojourn_s, dt)
-        self._set_estimate(
-            imm_predict(
-                self.mode_state,
-                self.mode_covariance,
-                self.mode_probability,
-                dt,
-                self.config.modes,
-                transition,
-            ),
-            slice(None),
-        )
+        for model_set, rows in self._set_groups(np.arange(len(self))):
+            r = len(model_set.modes)
+            self._set_estimate(
+                imm_predict(
+                    self.mode_state[rows, :r],
+                    self.mode_covariance[rows, :r],
+                    self.mode_probability[rows, :r],
+                    dt[rows],
+                    model_set.modes,
+                    model_set.transition(dt[rows]),
+                ),
+                rows,
+            )
         self.time_s = np.full(len(self), now)
 
-    def _set_estimate(self, estimate: ImmEstimate, rows: IntArray | slice) -> None:
+    def _set_groups(self, rows: IntArray) -> list[tuple[ModelSet, IntArray]]:
+        """The given track rows grouped by their model set (non-empty groups only)."""
+        of_row = self._set_of_category[self.category[rows]]
+        return [
+            (model_set, rows[of_row == index])
+            for index, model_set in enumerate(self._sets)
+            if np.any(of_row == index)
+        ]
+
+    def _set_estimate(self, estimate: ImmEstimate, rows: IntArray) -> None:
+        r = estimate.mode_probabilities.shape[-1]
         self.state[rows] = estimate.state
         self.covariance[rows] = estimate.covariance
-        self.mode_state[rows] = estimate.mode_states
-        self.mode_covariance[rows] = estimate.mode_covariances
-        self.mode_probability[rows] = estimate.mode_probabilities
+        self.mode_state[rows, :r] = estimate.mode_states
+        self.mode_covariance[rows, :r] = estimate.mode_covariances
+        self.mode_probability[rows, :r] = estimate.mode_probabilities
+
+    def _enter_sets(self, rows: IntArray, probabilities: FloatArray | None = None) -> None:
+        """Start every mode of each row's model set from the row's combined estimate.
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            Tracks that entered a model set (new, or reclassified).
+        probabilities : ndarray, shape (len(rows), max_modes), optional
+            Their mode probabilities; by default each set's initial probabilities.
+        """
+        modes = self.config.max_modes
+        self.mode_state[rows] = self.state[rows, None, :]
+        self.mode_covariance[rows] = self.covariance[rows, None, :, :]
+        if probabilities is None:
+            probabilities = np.zeros((rows.size, modes))
+            for model_set, group in self._set_groups(rows):
+                r = len(model_set.modes)
+                probabilities[np.isin(rows, group), :r] = model_set.initial_mode_probabilities
+        self.mode_probability[rows] = probabilities
 
     def _associate(
         self,
@@ -335,24 +478,26 @@ class RadarTracker:
         rows = np.flatnonzero(hit)
         if rows.size == 0:
             return
-        columns = assigned[rows]
-        prediction = ImmEstimate(
-            self.state[rows],
-            self.covariance[rows],
-            self.mode_state[rows],
-            self.mode_covariance[rows],
-            self.mode_probability[rows],
-            np.zeros(rows.size),
-        )
-        self._set_estimate(
-            imm_update(
-                prediction,
-                detections.measurements[columns],
-                detections.covariances[columns],
-                radar,
-            ),
-            rows,
-        )
+        for model_set, group in self._set_groups(rows):
+            r = len(model_set.modes)
+            columns = assigned[group]
+            prediction = ImmEstimate(
+                self.state[group],
+                self.covariance[group],
+                self.mode_state[group, :r],
+                self.mode_covariance[group, :r],
+                self.mode_probability[group, :r],
+                np.zeros(group.size),
+            )
+            self._set_estimate(
+                imm_update(
+                    prediction,
+                    detections.measurements[columns],
+                    detections.covariances[columns],
+                    radar,
+                ),
+                group,
+            )
         self.updated_at[rows] = now
 
     def _manage(self, hit: BoolArray, expected: BoolArray, now: float) -> None:
@@ -366,31 +511,47 @@ class RadarTracker:
             now_s=now,
             hit_mask=hit,
             expected_mask=expected,
-            position_sigma_m=position_sigma_m(self.covariance),
+            position_sigma_m=position_sigma_m(self.covariance[:, :3, :3]),
             policy=self.config.lifecycle,
         )
         self.status, self.history, self.misses = new.status, new.history, new.misses
         self.updated_at = new.last_update_s
 
     def _classify(self) -> None:
-        """Classify confirmed tracks as ballistic by speed or height (a lasting decision).
+        """Classify confirmed tracks by speed and height, and switch their model sets.
 
         Only tracks whose velocity is known to ``classify_speed_sigma_mps`` are classified:
         a freshly started track's velocity is mostly its vague prior, and switching it to
-        the ballistic model then would fly that prior.
+        the ballistic model then would fly that prior. Ballistic is a lasting decision; an
+        air-breathing track that becomes fast or high is reclassified ballistic (a missile
+        classified in the first seconds of its boost), and it moves between aircraft and
+        cruise missile with its height.
         """
-        speed_sigma = np.sqrt(np.trace(self.covariance[:, 3:, 3:], axis1=1, axis2=2) / 3.0)
-        ready = (self.status == TrackStatus.CONFIRMED) & (
-            speed_sigma < self.config.classify_speed_sigma_mps
+        config = self.config
+        speed_sigma = np.sqrt(np.trace(self.covariance[:, 3:6, 3:6], axis1=1, axis2=2) / 3.0)
+        ready = (
+            (self.status == TrackStatus.CONFIRMED)
+            & (speed_sigma < config.classify_speed_sigma_mps)
+            & (self.category != ThreatCategory.BALLISTIC_MISSILE)
         )
         if not ready.any():
             return
-        speed = np.linalg.norm(self.state[:, 3:], axis=1)
-        _, _, height = ecef_to_geodetic(self.state[:, :3])
-        fast_or_high = (speed > self.config.ballistic_speed_mps) | (
-            height > self.config.ballistic_altitude_m
+        rows = np.flatnonzero(ready)
+        speed = np.linalg.norm(self.state[rows, 3:6], axis=1)
+        _, _, height = ecef_to_geodetic(self.state[rows, :3])
+        ballistic = (speed > config.ballistic_speed_mps) | (height > config.ballistic_altitude_m)
+        air = ~ballistic & ((speed < config.air_speed_mps) | (self.category[rows] != 0))
+        new = self.category[rows].copy()
+        new[ballistic] = ThreatCategory.BALLISTIC_MISSILE
+        new[air] = np.where(
+            height[air] < config.cruise_altitude_m,
+            ThreatCategory.CRUISE_MISSILE,
+            ThreatCategory.AIRCRAFT,
         )
-        self.category[ready & fast_or_high] = ThreatCategory.BALLISTIC_MISSILE
+        moved = self._set_of_category[new] != self._set_of_category[self.category[rows]]
+        self.category[rows] = new
+        if moved.any():
+            self._enter_sets(rows[moved])
 
     def _initiate(
         self, positions: FloatArray, position_covariances: FloatArray, now: float
@@ -399,30 +560,29 @@ class RadarTracker:
         count = positions.shape[0]
         if count == 0:
             return
-        state = np.zeros((count, _STATE_DIM))
+        config = self.config
+        dim = config.state_dim
+        state = np.zeros((count, dim))
         state[:, :3] = positions
-        covariance = np.zeros((count, _STATE_DIM, _STATE_DIM))
+        covariance = np.zeros((count, dim, dim))
         covariance[:, :3, :3] = position_covariances
+        if dim == 7:
+            state[:, 6] = config.initial_inverse_beta_m2_kg
+            covariance[:, 6, 6] = config.initial_inverse_beta_sigma_m2_kg**2
         life = initiate(count, now)
         # A detection on a live infrared cue is the cued missile: confirmed at once (the
-        # point of cueing), with its IMM weighted to the boost mode.
+        # point of cueing), classified ballistic, with its IMM weighted to the boost mode.
         cued = self.cues.match(now, positions) >= 0
-        speed_sigma = np.where(
-            cued, self.config.cued_speed_sigma_mps, self.config.initial_speed_sigma_mps
-        )
-        covariance[:, 3:, 3:] = np.eye(3) * (speed_sigma**2)[:, None, None]
+        speed_sigma = np.where(cued, config.cued_speed_sigma_mps, config.initial_speed_sigma_mps)
+        covariance[:, 3:6, 3:6] = np.eye(3) * (speed_sigma**2)[:, None, None]
         life.status[cued] = TrackStatus.CONFIRMED
-        life.history[cued] = (1 << self.config.lifecycle.confirm_hits) - 1
-        probability = np.where(
-            cued[:, None],
-            np.asarray(self.config.cued_mode_probabilities),
-            np.asarray(self.config.initial_mode_probabilities),
-        )
-        modes = len(self.config.modes)
+        life.history[cued] = (1 << config.lifecycle.confirm_hits) - 1
+        category = np.where(cued, int(ThreatCategory.BALLISTIC_MISSILE), 0)
+        modes = config.max_modes
         new = {
-            "mode_state": np.repeat(state[:, None, :], modes, axis=1),
-            "mode_covariance": np.repeat(covariance[:, None, :, :], modes, axis=1),
-            "mode_probability": probability,
+            "mode_state": np.zeros((count, modes, dim)),
+            "mode_covariance": np.zeros((count, modes, dim, dim)),
+            "mode_probability": np.zeros((count, modes)),
             "impact": np.full((count, _IMPACT_FIELDS), np.nan),
             "impact_at": np.full(count, np.nan),
             "number": self._numbers.allocate(count),
@@ -433,10 +593,17 @@ class RadarTracker:
             "history": life.history,
             "misses": life.misses,
             "updated_at": life.last_update_s,
-            "category": np.zeros(count, np.int64),
+            "category": category,
         }
+        first = len(self)
         for name in _TRACK_ARRAYS:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
+        rows = np.arange(first, len(self))
+        self._enter_sets(rows)
+        if cued.any():
+            probabilities = np.zeros((int(cued.sum()), modes))
+            probabilities[:, : len(config.cued_mode_probabilities)] = config.cued_mode_probabilities
+            self._enter_sets(rows[cued], probabilities)
 
     def _forget_dropped(self) -> None:
         keep = self.status != TrackStatus.DROPPED
@@ -467,14 +634,14 @@ class RadarTracker:
         self.impact_at[due] = now
 
     def _report_rows(self, rows: IntArray, now: float) -> LocalTracks:
-        covariance = self.covariance[rows]
+        covariance = self.covariance[rows, :_STATE_DIM, :_STATE_DIM]
         return LocalTracks(
             node=self.node,
             valid_at=now,
             track_number=self.number[rows].copy(),
             status=self.status[rows].copy(),
             category=self.category[rows].copy(),
-            state=self.state[rows].copy(),
+            state=self.state[rows, :_STATE_DIM].copy(),
             covariance=covariance.copy(),
             quality=track_quality(covariance, now - self.updated_at[rows]),
             updated_at=self.updated_at[rows].copy(),
