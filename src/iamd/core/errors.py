@@ -6,7 +6,10 @@
     ├── ScenarioError (ValueError)        a scenario file is invalid; carries every issue found
     ├── ConfigurationError (ValueError)   a component was built with inconsistent parameters
     ├── RegistryError (KeyError)          an unknown ``kind`` was asked of a registry
-    └── RecordingError (OSError)          a run directory cannot be written or read
+    ├── RecordingError (OSError)          a run directory cannot be written or read
+    └── WireError (ValueError)            a network message is malformed or not authentic;
+                                          carries a closed ``RejectReason`` (in ``iamd.network``,
+                                          because its reasons are the wire format's vocabulary)
 
 Every error raised for bad user input is one of these, so the command line can turn it into a
 clear message instead of a traceback.
