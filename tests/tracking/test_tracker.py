@@ -13,6 +13,7 @@ from iamd.tracking.tracker import RadarTracker
 SITE_LAT, SITE_LON = 35.0, 135.0
 SITE = geodetic_to_ecef(SITE_LAT, SITE_LON, 50.0)
 SIGMA = np.array([30.0, 1e-3, 1e-3])
+EVERYWHERE = lambda p: np.ones(len(p), bool)  # noqa: E731
 
 
 def _targets(count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,3 +106,35 @@ def test_out_of_order_batches_are_refused() -> None:
     tracker.step(_scan(10.0, start, rng, 0), lambda p: np.ones(len(p), bool))
     with pytest.raises(ValueError, match="out of time order"):
         tracker.step(_scan(5.0, start, rng, 0), lambda p: np.ones(len(p), bool))
+
+
+def _from(sensor: str, detections: Detections) -> Detections:
+    """The same detections, labelled as coming from another radar."""
+    from dataclasses import replace
+
+    return replace(detections, sensor=SensorId(sensor))
+
+
+def test_only_radars_that_detect_a_track_count_its_misses() -> None:
+    """A far radar holds a track; a near radar covering it but never detecting it scans 3×
+    as often. Its empty scans must not delete the track (they would: 2 misses kill a
+    tentative track, 5 a confirmed one)."""
+    rng = np.random.default_rng(8)
+    tracker = RadarTracker(NationCode("JPN"), tracker_config())
+    start, velocity = _targets(1)
+    numbers: set[int] = set()
+    for k in range(60):
+        time_s = 2.0 * k
+        if k % 3 == 0:
+            report = tracker.step(
+                _from("FAR", _scan(time_s, start + velocity * time_s, rng, 0)), EVERYWHERE
+            )
+            numbers.update(report.track_number.tolist())
+        else:
+            tracker.step(_from("NEAR", _scan(time_s, start[:0], rng, 0)), EVERYWHERE)
+    assert tracker.status.tolist() == [TrackStatus.CONFIRMED]
+    assert len(numbers) == 1
+    # Once the far radar stops seeing it, its own misses end the track as before.
+    for k in range(60, 80):
+        tracker.step(_from("FAR", _scan(2.0 * k, start[:0], rng, 0)), EVERYWHERE)
+    assert len(tracker) == 0

@@ -57,6 +57,7 @@ _TRACK_ARRAYS = (
     "mode_probability",
     "impact",
     "impact_at",
+    "last_hit",
 )
 """The per-track arrays of :class:`RadarTracker`: row ``i`` of each is track ``i``."""
 
@@ -170,6 +171,14 @@ class TrackerConfig:
     impact_period_s : float
         A ballistic track's impact prediction is refreshed when it is reported and at least
         this long after the previous one, s (0: on every report).
+    miss_memory_s : float
+        A scan that gets no detection for a track counts a miss only if its radar detected
+        that track within this time, s (or the track is new to every radar). A radar's
+        field of regard often reaches far beyond where it can detect a small target: counting
+        the misses of every radar whose field of regard holds the track would delete a
+        track held by one long-range radar whenever short-range radars with fast revisits
+        look the other way. Which radars can see a target is learnt from the detections,
+        with no assumption about its radar cross section.
 
     References
     ----------
@@ -195,6 +204,7 @@ class TrackerConfig:
         default_factory=lambda: Ballistic(acceleration_psd_m2_s3=0.0, max_step_s=2.0)
     )
     impact_period_s: float = 0.0
+    miss_memory_s: float = 30.0
 
     def __post_init__(self) -> None:
         if 0 not in self.model_sets:
@@ -289,6 +299,9 @@ class RadarTracker:
         self.impact: FloatArray = np.empty((0, _IMPACT_FIELDS))
         """Latest impact prediction: time, lat, lon, semi-major, semi-minor, orientation."""
         self.impact_at: FloatArray = np.empty(0)
+        self.last_hit: FloatArray = np.empty((0, 0))
+        """Time each radar (a column, see ``_radar_column``) last detected each track, s."""
+        self._radar_column: dict[str, int] = {}
         self.cues = InfraredCues(config.cues)
 
     def __len__(self) -> int:
@@ -336,7 +349,7 @@ class RadarTracker:
         hit = assigned != UNASSIGNED
         self._update(hit, assigned, detections, radar, now)
         old_status = self.status.copy()
-        expected = coverage(self.state[:, :3]) | hit
+        expected = self._expected(detections.sensor, hit, coverage, now)
         self._manage(hit, expected, now)
         old_category = self.category.copy()
         self._classify()
@@ -345,7 +358,9 @@ class RadarTracker:
         )
         first_new = len(self)
         unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
-        self._initiate(positions[unused], position_covariances[unused], now)
+        self._initiate(
+            positions[unused], position_covariances[unused], now, self._column(detections.sensor)
+        )
         reported = np.concatenate([changed, np.arange(first_new, len(self))])
         self._predict_impacts(reported, now)
         report = self._report_rows(reported, now)
@@ -500,6 +515,24 @@ class RadarTracker:
             )
         self.updated_at[rows] = now
 
+    def _expected(self, sensor: str, hit: BoolArray, coverage: Coverage, now: float) -> BoolArray:
+        """Tracks the scan should have detected: hit, or covered and detectable by the radar.
+
+        Records the hits. A track counts as detectable by the radar if the radar detected it
+        within ``miss_memory_s`` (a new track is detected by the radar that started it).
+        """
+        column = self._column(sensor)
+        self.last_hit[hit, column] = now
+        recent = now - self.last_hit[:, column] <= self.config.miss_memory_s
+        return hit | (coverage(self.state[:, :3]) & recent)
+
+    def _column(self, sensor: str) -> int:
+        """Column of ``sensor`` in :attr:`last_hit`, added on its first scan."""
+        column = self._radar_column.setdefault(sensor, len(self._radar_column))
+        if column == self.last_hit.shape[1]:
+            self.last_hit = np.hstack([self.last_hit, np.full((len(self), 1), -np.inf)])
+        return column
+
     def _manage(self, hit: BoolArray, expected: BoolArray, now: float) -> None:
         if len(self) == 0:
             return
@@ -554,9 +587,12 @@ class RadarTracker:
             self._enter_sets(rows[moved])
 
     def _initiate(
-        self, positions: FloatArray, position_covariances: FloatArray, now: float
+        self, positions: FloatArray, position_covariances: FloatArray, now: float, column: int
     ) -> None:
-        """Start a tentative track on every detection no track took (given as ECEF points)."""
+        """Start a tentative track on every detection no track took (given as ECEF points).
+
+        ``column`` is the detecting radar's column of :attr:`last_hit`.
+        """
         count = positions.shape[0]
         if count == 0:
             return
@@ -594,7 +630,9 @@ class RadarTracker:
             "misses": life.misses,
             "updated_at": life.last_update_s,
             "category": category,
+            "last_hit": np.full((count, self.last_hit.shape[1]), -np.inf),
         }
+        new["last_hit"][:, column] = now
         first = len(self)
         for name in _TRACK_ARRAYS:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
