@@ -41,7 +41,7 @@ from scipy.special import logsumexp
 
 from iamd.core.errors import ConfigurationError
 from iamd.core.gaussian import symmetrize
-from iamd.core.typing import FloatArray
+from iamd.core.typing import FloatArray, IntArray
 from iamd.tracking.base import KalmanUpdate, MeasurementModel, MotionModel
 from iamd.tracking.kalman import ekf_predict, ekf_update, innovation_log_likelihood
 from iamd.tracking.unscented import SigmaPointParameters, ukf_predict, ukf_update
@@ -301,6 +301,122 @@ def imm_update(
         log_likelihoods[..., j] = innovation_log_likelihood(
             result.innovation, result.innovation_covariance
         )
+    log_joint = log_likelihoods + _log(c_bar)
+    log_total = logsumexp(log_joint, axis=-1)
+    mu = np.exp(log_joint - log_total[..., None])
+    mu = mu / mu.sum(axis=-1, keepdims=True)
+    state, covariance = _combine(mu, states, covariances)
+    return ImmEstimate(state, covariance, states, covariances, mu, np.asarray(log_total))
+
+
+def imm_pda_update(
+    prediction: ImmEstimate,
+    pairs: IntArray,
+    pair_weights: FloatArray,
+    missed_weights: FloatArray,
+    z: FloatArray,
+    R: FloatArray,
+    measurement: MeasurementModel,
+    *,
+    detection_probability: float,
+    gate_probability: float,
+    clutter_density: float,
+) -> ImmEstimate:
+    r"""Update IMM tracks with probabilistically associated measurements (IMM-JPDA).
+
+    Each track ``i`` has gated measurements ``k`` with association probabilities
+    ``β_ik`` and ``β_i0`` (none is its own), from a joint probabilistic data association
+    over the *combined* predictions (:class:`~iamd.tracking.association.JpdaAssociator`);
+    the same ``β`` serve every mode, a common simplification of the IMM-JPDA ([1]_ §4).
+    In each mode ``j`` the posterior is the moment-matched mixture of the missed
+    hypothesis (the prediction) and one EKF update per gated measurement:
+
+    .. math::
+
+        x_j = β_0 x_j^- + Σ_k β_k x_{jk}, \qquad
+        P_j = β_0 P_j^- + Σ_k β_k P_{jk} + \text{spread of the means},
+
+    which is the PDA update ([2]_ eq. 6.4.2-5 to -9) written so that each measurement may
+    have its own noise covariance. The mode probabilities follow the IMM-PDAF mode
+    likelihood ([2]_ §11.7.4) ``Λ_j ∝ (1 − P_D P_G)·λ + P_D Σ_k N(ν_jk; 0, S_jk)``, with
+    ``λ`` the clutter density: a mode that explains a measurement well gains, and a miss
+    leaves the modes where the prediction put them.
+
+    Parameters
+    ----------
+    prediction : ImmEstimate
+        Predicted tracks (``N`` rows), from :func:`imm_predict`.
+    pairs : ndarray of int, shape (K, 2)
+        Gated ``(track row, measurement)`` pairs; track rows index ``prediction``.
+    pair_weights : ndarray, shape (K,)
+        ``β_ik`` of each pair.
+    missed_weights : ndarray, shape (N,)
+        ``β_i0`` of each track (with the pair weights of its row, sums to 1).
+    z : ndarray, shape (M, m)
+        All measurements of the scan; ``pairs[:, 1]`` indexes them.
+    R : ndarray, shape (M, m, m)
+        Their noise covariances.
+    measurement : MeasurementModel
+        Measurement model with one geometry for every row (e.g. one radar's scan).
+    detection_probability, gate_probability : float
+        ``P_D`` and ``P_G`` of the association.
+    clutter_density : float
+        Spatial density ``λ`` of false measurements, per unit of measurement space.
+
+    Returns
+    -------
+    ImmEstimate
+        Posterior mode estimates, mode probabilities and combined estimate; the
+        log-likelihood is that of the mode-mixed measurement set.
+
+    References
+    ----------
+    .. [1] H. A. P. Blom and E. A. Bloem, "Probabilistic data association avoiding track
+       coalescence", *IEEE Trans. Automat. Contr.* 45(2), 2000, pp. 247–259.
+    .. [2] Y. Bar-Shalom, X. R. Li and T. Kirubarajan, *Estimation with Applications to
+       Tracking and Navigation*, Wiley, 2001.
+    """
+    c_bar = np.asarray(prediction.mode_probabilities, dtype=float)
+    n_tracks, r = c_bar.shape
+    tracks, columns = pairs[:, 0], pairs[:, 1]
+    beta = np.asarray(pair_weights, dtype=float)
+    beta0 = np.asarray(missed_weights, dtype=float)
+    states = np.empty_like(prediction.mode_states)
+    covariances = np.empty_like(prediction.mode_covariances)
+    log_likelihoods = np.empty_like(c_bar)
+    miss_term = np.log(
+        max((1.0 - detection_probability * gate_probability) * clutter_density, 1e-300)
+    )
+    for j in range(r):
+        xj = prediction.mode_states[:, j, :]
+        Pj = prediction.mode_covariances[:, j, :, :]
+        result = ekf_update(xj[tracks], Pj[tracks], z[columns], R[columns], measurement)
+        # Moment matching of the mixture: weights over (missed, pair 1, pair 2, …) per track.
+        mean = beta0[:, None] * xj
+        np.add.at(mean, tracks, beta[:, None] * result.state)
+        spread_missed = xj - mean
+        covariance = beta0[:, None, None] * (
+            Pj + spread_missed[:, :, None] * spread_missed[:, None, :]
+        )
+        spread = result.state - mean[tracks]
+        np.add.at(
+            covariance,
+            tracks,
+            beta[:, None, None] * (result.covariance + spread[:, :, None] * spread[:, None, :]),
+        )
+        states[:, j, :] = mean
+        covariances[:, j, :, :] = symmetrize(covariance)
+        pair_log = innovation_log_likelihood(result.innovation, result.innovation_covariance)
+        terms = np.full(n_tracks, miss_term)
+        # log(e^miss + P_D Σ_k N_jk), summed per track in log space.
+        per_pair = np.log(detection_probability) + pair_log
+        stacked_tracks = np.concatenate([np.arange(n_tracks), tracks])
+        stacked_logs = np.concatenate([terms, per_pair])
+        shift = np.full(n_tracks, -np.inf)
+        np.maximum.at(shift, stacked_tracks, stacked_logs)
+        sums = np.zeros(n_tracks)
+        np.add.at(sums, stacked_tracks, np.exp(stacked_logs - shift[stacked_tracks]))
+        log_likelihoods[:, j] = shift + np.log(sums)
     log_joint = log_likelihoods + _log(c_bar)
     log_total = logsumexp(log_joint, axis=-1)
     mu = np.exp(log_joint - log_total[..., None])

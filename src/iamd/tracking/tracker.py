@@ -25,10 +25,16 @@ from iamd.core.ids import NationCode
 from iamd.core.typing import BoolArray, FloatArray, IntArray
 from iamd.geo.frames import ecef_to_geodetic
 from iamd.messages import Detections, LocalTracks, MeasurementKind, ThreatCategory, TrackStatus
-from iamd.tracking.association import GnnAssociator
+from iamd.tracking.association import GnnAssociator, JpdaAssociator
 from iamd.tracking.base import MotionModel
 from iamd.tracking.cueing import CuePolicy, InfraredCues
-from iamd.tracking.imm import ImmEstimate, imm_predict, imm_update, markov_transition_matrix
+from iamd.tracking.imm import (
+    ImmEstimate,
+    imm_pda_update,
+    imm_predict,
+    imm_update,
+    markov_transition_matrix,
+)
 from iamd.tracking.impact import predict_impact
 from iamd.tracking.lifecycle import LifecyclePolicy, TrackNumberAllocator, advance, initiate
 from iamd.tracking.measurement import RadarMeasurement
@@ -124,8 +130,12 @@ class TrackerConfig:
     model_sets : mapping of int to ModelSet
         The set of each :class:`~iamd.messages.truth.ThreatCategory` value; key ``0`` (the
         unclassified set) is required, and a category without a set uses it.
-    associator : GnnAssociator
-        Assignment of detections to tracks (its gate probability also sets the gate).
+    associator : GnnAssociator or JpdaAssociator
+        Association of detections to firm (confirmed and coasting) tracks; its gate
+        probability also sets the gate. With JPDA, firm tracks are updated with every gated
+        detection weighted by its association probability (IMM-JPDA); tentative tracks
+        always take detections by global nearest neighbour (a JPDA over unconfirmed tracks
+        would only blur their initiation).
     cued_mode_probabilities : tuple of float
         Mode probabilities of a track started on an infrared cue: such a track is a
         ballistic missile in boost, so it starts in the ballistic set (or the unclassified
@@ -187,7 +197,7 @@ class TrackerConfig:
     """
 
     model_sets: Mapping[int, ModelSet]
-    associator: GnnAssociator
+    associator: GnnAssociator | JpdaAssociator
     cued_mode_probabilities: tuple[float, ...]
     lifecycle: LifecyclePolicy = field(default_factory=LifecyclePolicy)
     initial_speed_sigma_mps: float = 1_500.0
@@ -302,6 +312,15 @@ class RadarTracker:
         self.last_hit: FloatArray = np.empty((0, 0))
         """Time each radar (a column, see ``_radar_column``) last detected each track, s."""
         self._radar_column: dict[str, int] = {}
+        # The χ² quantile costs a fraction of a millisecond: once per tracker, not per scan.
+        self._gate = chi2_gate_threshold(config.associator.gate_probability, 3)
+        self._gate_sigma = config.gate_sigma
+        self._gnn = GnnAssociator(
+            detection_probability=config.associator.detection_probability,
+            gate_probability=config.associator.gate_probability,
+            clutter_density=config.associator.clutter_density,
+        )
+        self._pda: tuple[IntArray, FloatArray, FloatArray] | None = None
         self.cues = InfraredCues(config.cues)
 
     def __len__(self) -> int:
@@ -444,7 +463,7 @@ class RadarTracker:
             self.covariance[:, :3, :3],
             positions,
             position_covariances,
-            gate_sigma=self.config.gate_sigma,
+            gate_sigma=self._gate_sigma,
         )
         if pairs.shape[0] == 0:
             return assigned
@@ -454,8 +473,7 @@ class RadarTracker:
         S = H @ P @ np.swapaxes(H, -1, -2) + detections.covariances[columns]
         innovation = radar.residual(detections.measurements[columns], radar.predict(x))
         d2, log_det = innovation_statistics(innovation, S)
-        gate = chi2_gate_threshold(self.config.associator.gate_probability, 3)
-        inside = d2 <= gate
+        inside = d2 <= self._gate
         pairs, d2, log_det = pairs[inside], d2[inside], log_det[inside]
         # Two stages: firm (confirmed, coasting) tracks choose first, tentative tracks take
         # what is left. In one joint assignment a fresh tentative track on the same target
@@ -463,12 +481,15 @@ class RadarTracker:
         # a false track while the new one confirms (seen against Stone Soup's tracker).
         taken = np.zeros(count, bool)
         firm = self.status != TrackStatus.TENTATIVE
-        for stage in (firm, ~firm):
+        for stage, associator in ((firm, self.config.associator), (~firm, self._gnn)):
             use = stage[pairs[:, 0]] & ~taken[pairs[:, 1]]
             if not use.any():
                 continue
+            if isinstance(associator, JpdaAssociator):
+                taken |= self._weigh(pairs[use], d2[use], log_det[use], associator, assigned, count)
+                continue
             chosen = np.asarray(
-                self.config.associator.associate(
+                associator.associate(
                     pairs[use],
                     d2[use],
                     log_det[use],
@@ -482,6 +503,35 @@ class RadarTracker:
             taken[chosen[won]] = True
         return assigned
 
+    def _weigh(
+        self,
+        pairs: IntArray,
+        d2: FloatArray,
+        log_det: FloatArray,
+        associator: JpdaAssociator,
+        assigned: IntArray,
+        count: int,
+    ) -> BoolArray:
+        """JPDA weights of the firm tracks' gated pairs, kept for :meth:`_update`.
+
+        A track counts as detected (for its life cycle) when ``β₀ < ½``, with its most
+        probable detection as the one it took; a detection is used up (starts no track)
+        when its weights over the firm tracks sum to at least ½.
+        """
+        weights = associator.associate(
+            pairs, d2, log_det, shape=(len(self), count), measurement_dim=3
+        )
+        self._pda = (pairs, weights.pair_weights, weights.missed_weights)
+        # Most probable detection of each track: the last of its pairs sorted by weight.
+        order = np.lexsort((weights.pair_weights, pairs[:, 0]))
+        last = np.r_[pairs[order[1:], 0] != pairs[order[:-1], 0], True]
+        best = order[last]
+        detected = weights.missed_weights[pairs[best, 0]] < 0.5
+        assigned[pairs[best[detected], 0]] = pairs[best[detected], 1]
+        claimed = np.zeros(count)
+        np.add.at(claimed, pairs[:, 1], weights.pair_weights)
+        return claimed >= 0.5
+
     def _update(
         self,
         hit: BoolArray,
@@ -490,9 +540,11 @@ class RadarTracker:
         radar: RadarMeasurement,
         now: float,
     ) -> None:
-        rows = np.flatnonzero(hit)
-        if rows.size == 0:
-            return
+        pda_rows = np.empty(0, np.int64)
+        if self._pda is not None:
+            pda_rows = self._update_pda(detections, radar, *self._pda)
+            self._pda = None
+        rows = np.setdiff1d(np.flatnonzero(hit), pda_rows)
         for model_set, group in self._set_groups(rows):
             r = len(model_set.modes)
             columns = assigned[group]
@@ -513,7 +565,49 @@ class RadarTracker:
                 ),
                 group,
             )
-        self.updated_at[rows] = now
+        self.updated_at[hit] = now
+
+    def _update_pda(
+        self,
+        detections: Detections,
+        radar: RadarMeasurement,
+        pairs: IntArray,
+        pair_weights: FloatArray,
+        missed_weights: FloatArray,
+    ) -> IntArray:
+        """IMM-JPDA update of every firm track with gated detections; returns their rows."""
+        associator = self.config.associator
+        assert isinstance(associator, JpdaAssociator)  # only JPDA leaves weights
+        rows = np.unique(pairs[:, 0])
+        for model_set, group in self._set_groups(rows):
+            r = len(model_set.modes)
+            local = np.full(len(self), -1, np.int64)
+            local[group] = np.arange(group.size)
+            mine = local[pairs[:, 0]] >= 0
+            prediction = ImmEstimate(
+                self.state[group],
+                self.covariance[group],
+                self.mode_state[group, :r],
+                self.mode_covariance[group, :r],
+                self.mode_probability[group, :r],
+                np.zeros(group.size),
+            )
+            self._set_estimate(
+                imm_pda_update(
+                    prediction,
+                    np.column_stack([local[pairs[mine, 0]], pairs[mine, 1]]),
+                    pair_weights[mine],
+                    missed_weights[group],
+                    detections.measurements,
+                    detections.covariances,
+                    radar,
+                    detection_probability=associator.detection_probability,
+                    gate_probability=associator.gate_probability,
+                    clutter_density=associator.clutter_density,
+                ),
+                group,
+            )
+        return rows
 
     def _expected(self, sensor: str, hit: BoolArray, coverage: Coverage, now: float) -> BoolArray:
         """Tracks the scan should have detected: hit, or covered and detectable by the radar.
