@@ -114,6 +114,7 @@ PUBLIC = {
         "ekf_predict",
         "ekf_update",
         "error_ellipse",
+        "imm_pda_update",
         "imm_predict",
         "imm_update",
         "initiate",

@@ -16,11 +16,11 @@ from iamd.tracking import (
     NearlyConstantVelocity,
     PositionMeasurement,
     RadarTracker,
+    imm_pda_update,
     imm_predict,
     imm_update,
     markov_transition_matrix,
 )
-from iamd.tracking.imm import imm_pda_update
 
 MODELS = (
     NearlyConstantVelocity(acceleration_psd_m2_s3=1.0),

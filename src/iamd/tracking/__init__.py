@@ -3,7 +3,13 @@
 from iamd.tracking.association import AssociationWeights, GnnAssociator, JpdaAssociator
 from iamd.tracking.base import KalmanUpdate, MeasurementModel, MotionModel
 from iamd.tracking.cueing import CuePolicy, InfraredCues
-from iamd.tracking.imm import ImmEstimate, imm_predict, imm_update, markov_transition_matrix
+from iamd.tracking.imm import (
+    ImmEstimate,
+    imm_pda_update,
+    imm_predict,
+    imm_update,
+    markov_transition_matrix,
+)
 from iamd.tracking.impact import (
     ImpactPrediction,
     ImpactStatus,
@@ -61,6 +67,7 @@ __all__: list[str] = [
     "ekf_predict",
     "ekf_update",
     "error_ellipse",
+    "imm_pda_update",
     "imm_predict",
     "imm_update",
     "initiate",
