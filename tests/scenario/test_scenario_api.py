@@ -7,29 +7,47 @@ from pathlib import Path
 import iamd.scenario
 
 EXPECTED_API = [
+    "AS_WRITTEN",
     "DEFAULT_SCENARIO",
+    "AgreementRef",
+    "AgreementSpec",
     "AimAsset",
     "AirBreathingThreat",
     "BallisticThreat",
+    "CategoryName",
+    "CaveatName",
+    "ClassificationName",
     "Coverage",
     "DefendedAsset",
     "GeoPoint",
     "InfraredSensor",
     "InterceptorType",
+    "LinkSpec",
+    "LinkTemplate",
     "Nation",
+    "OutageWindow",
     "RadarSensor",
+    "Releasability",
     "Salvo",
+    "SanitisationSpec",
     "Scenario",
     "Sensor",
     "Shooter",
     "Site",
     "SiteKind",
+    "SlotBudgetSpec",
     "Threat",
+    "TopologyKind",
+    "TopologySpec",
+    "TreeBranch",
+    "Variant",
     "Waypoint",
+    "apply_variant",
     "builtin_names",
     "load_scenario",
     "load_scenario_text",
     "resolve_scenario",
+    "variant_names",
 ]
 
 
@@ -72,7 +90,9 @@ def test_schema_field_names_are_pinned() -> None:
         "defended_assets",
         "threats",
         "links",
+        "topology",
         "sharing_agreements",
+        "variants",
         "rules_of_engagement",
     ]
     assert list(Site.model_fields) == [
@@ -104,6 +124,7 @@ def test_schema_field_names_are_pinned() -> None:
         "reference_snr_db",
         "false_alarm_probability",
         "false_alarms_per_scan",
+        "releasability",
     ]
     assert list(InfraredSensor.model_fields) == [
         "name",
@@ -116,6 +137,7 @@ def test_schema_field_names_are_pinned() -> None:
         "line_of_sight_noise_urad",
         "detection_probability",
         "false_alarms_per_frame",
+        "releasability",
     ]
     assert list(InterceptorType.model_fields) == [
         "name",
@@ -168,6 +190,80 @@ def test_schema_field_names_are_pinned() -> None:
     ]
 
 
+def test_network_field_names_are_pinned() -> None:
+    # The simulation builder turns these into LinkConfig, Topology and ReleasePolicy.
+    from iamd.scenario import (
+        AgreementRef,
+        AgreementSpec,
+        LinkSpec,
+        LinkTemplate,
+        Nation,
+        OutageWindow,
+        Releasability,
+        SanitisationSpec,
+        SlotBudgetSpec,
+        TopologySpec,
+        TreeBranch,
+        Variant,
+    )
+
+    assert list(Nation.model_fields) == ["code", "name", "clearance"]
+    assert list(Releasability.model_fields) == ["classification", "rel_to", "caveats"]
+    parameters = [
+        "directed",
+        "latency_s",
+        "jitter_s",
+        "loss_probability",
+        "capacity_reports_per_s",
+        "slot_budget",
+        "outages",
+        "queue_during_outage",
+        "max_queue_reports",
+        "max_queue_delay_s",
+    ]
+    assert list(LinkTemplate.model_fields) == parameters
+    assert list(LinkSpec.model_fields) == [*parameters, "a", "b"]
+    assert list(SlotBudgetSpec.model_fields) == [
+        "frame_s",
+        "slots_per_frame",
+        "slots_per_report",
+        "offset_s",
+    ]
+    assert list(OutageWindow.model_fields) == ["start_s", "end_s"]
+    assert list(TopologySpec.model_fields) == [
+        "kind",
+        "nations",
+        "hub",
+        "spokes",
+        "tree",
+        "template",
+    ]
+    assert list(TreeBranch.model_fields) == ["parent", "children"]
+    assert list(AgreementSpec.model_fields) == [
+        "provider",
+        "recipient",
+        "max_classification",
+        "categories",
+        "caveats_allowed",
+        "sanitise",
+    ]
+    assert list(SanitisationSpec.model_fields) == [
+        "position_quantum_m",
+        "min_position_sigma_m",
+        "strip_sensor_identity",
+        "delay_s",
+    ]
+    assert list(AgreementRef.model_fields) == ["provider", "recipient"]
+    assert list(Variant.model_fields) == [
+        "name",
+        "description",
+        "links",
+        "topology",
+        "remove_agreements",
+        "add_agreements",
+    ]
+
+
 def test_every_field_has_a_description() -> None:
     from pydantic import BaseModel
 
@@ -198,8 +294,30 @@ def test_format_document_names_every_field() -> None:
                 assert f"`{field_name}`" in text, f"{name}.{field_name} is not documented"
 
 
-def test_format_document_example_is_valid() -> None:
+def _example(heading: str) -> str:
     text = DOCS.read_text(encoding="utf-8")
-    example = text.split("## A complete small example")[1].split("```yaml\n")[1].split("```")[0]
-    scenario = iamd.scenario.load_scenario_text(example)
+    return text.split(heading)[1].split("```yaml\n")[1].split("```")[0]
+
+
+def test_format_document_example_is_valid() -> None:
+    scenario = iamd.scenario.load_scenario_text(_example("## A complete small example"))
     assert scenario.name == "my-raid"
+
+
+def test_format_document_network_example_is_valid() -> None:
+    scenario = iamd.scenario.load_scenario_text(_example("## A networked example"))
+    assert scenario.name == "my-network"
+    assert scenario.sharing_agreements
+    names = iamd.scenario.variant_names(scenario)
+    assert len(names) > 1
+    for name in names:
+        iamd.scenario.apply_variant(scenario, name)
+
+
+def test_format_document_lists_every_vocabulary_name() -> None:
+    from iamd.scenario import CategoryName, CaveatName, ClassificationName, TopologyKind
+
+    text = DOCS.read_text(encoding="utf-8")
+    for vocabulary in (ClassificationName, CaveatName, CategoryName, TopologyKind):
+        for member in vocabulary:
+            assert f"`{member.value}`" in text, f"{member.value} is not documented"

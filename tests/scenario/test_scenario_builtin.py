@@ -5,20 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from iamd.cli import app
 from iamd.core.errors import ScenarioError
 from iamd.geo import great_circle_distance_m
+from iamd.messages import Caveat
 from iamd.scenario import (
     DEFAULT_SCENARIO,
     AirBreathingThreat,
     BallisticThreat,
+    CategoryName,
+    CaveatName,
+    ClassificationName,
     InfraredSensor,
     RadarSensor,
     Scenario,
     SiteKind,
+    apply_variant,
     builtin_names,
     load_scenario_text,
     resolve_scenario,
+    variant_names,
 )
 
 
@@ -163,3 +171,94 @@ def test_resolve_invalid_file_reports_its_issues(tmp_path: Path) -> None:
     path.write_text("name: bad\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"bad\.yaml:1: epoch: required field is missing"):
         resolve_scenario(str(path))
+
+
+def test_western_pacific_network_is_a_hub_and_spoke_around_the_usa() -> None:
+    scenario, _, _ = resolve_scenario(DEFAULT_SCENARIO)
+    links = scenario.expanded_links()
+    assert scenario.topology is None
+    assert {frozenset((link.a, link.b)) for link in links} == {
+        frozenset(("USA", spoke)) for spoke in ("JPN", "AUS", "PHL")
+    }
+    assert all(link.a == "USA" and not link.directed for link in links)
+    assert all(0.5 <= link.latency_s <= 2.0 for link in links)
+    assert all(0.0 < link.loss_probability <= 0.05 for link in links)
+    with_outages = [link for link in links if link.outages]
+    assert len(with_outages) == 1
+    assert len(with_outages[0].outages) == 1
+    window = with_outages[0].outages[0]
+    assert 0.0 < window.start_s < window.end_s < scenario.duration_s
+
+
+def test_western_pacific_agreements() -> None:
+    scenario, _, _ = resolve_scenario(DEFAULT_SCENARIO)
+    agreements = {(a.provider, a.recipient): a for a in scenario.sharing_agreements}
+    assert set(agreements) == {
+        ("USA", "JPN"),
+        ("JPN", "USA"),
+        ("USA", "AUS"),
+        ("AUS", "USA"),
+        ("USA", "PHL"),
+        ("PHL", "USA"),
+    }
+    full = [agreements[pair] for pair in [("USA", "JPN"), ("JPN", "USA")]]
+    assert all(a.categories == () and a.sanitise is None for a in full)
+    assert all(set(a.caveats_allowed) == set(CaveatName) for a in full)
+    to_phl = agreements["USA", "PHL"]
+    assert to_phl.categories == (CategoryName.BALLISTIC_MISSILE,)
+    assert to_phl.sanitise is not None
+    assert to_phl.sanitise.strip_sensor_identity
+    assert to_phl.sanitise.position_quantum_m >= 1000.0
+    assert ("JPN", "AUS") not in agreements
+    assert ("AUS", "JPN") not in agreements
+    # Every sensor's tracks are marked for Australia, so only the missing agreement keeps
+    # Japan's tracks from it: the jpn-aus-agreement variant is the one change needed.
+    jpn_sensors = [s for s in scenario.sensors if scenario.sensor_nation(s) == "JPN"]
+    assert all("AUS" in scenario.sensor_releasability(s).rel_to for s in jpn_sensors)
+    assert variant_names(scenario) == [
+        "as-written",
+        "national",
+        "networked",
+        "jpn-aus-agreement",
+        "full-mesh",
+    ]
+    assert ("JPN", "AUS") in {
+        (a.provider, a.recipient)
+        for a in apply_variant(scenario, "jpn-aus-agreement").sharing_agreements
+    }
+    assert apply_variant(scenario, "national").expanded_links() == ()
+
+
+def test_western_pacific_labels_and_clearances() -> None:
+    scenario, _, _ = resolve_scenario(DEFAULT_SCENARIO)
+    clearances = {n.code: n.clearance for n in scenario.nations}
+    assert clearances["USA"] is ClassificationName.TOP_SECRET
+    assert all(clearances[code] is ClassificationName.SECRET for code in ("JPN", "AUS", "PHL"))
+    space = next(s for s in scenario.sensors if isinstance(s, InfraredSensor))
+    label = scenario.sensor_releasability(space)
+    assert label.rel_to == {"USA", "JPN", "AUS"}
+    assert label.caveats == Caveat.SENSOR_SOURCE | Caveat.ORIGINATOR_CONTROLLED
+
+
+def test_test_duo_network() -> None:
+    scenario, _, _ = resolve_scenario("test-duo")
+    assert [link.label for link in scenario.expanded_links()] == ["USA-JPN"]
+    assert {(a.provider, a.recipient) for a in scenario.sharing_agreements} == {
+        ("USA", "JPN"),
+        ("JPN", "USA"),
+    }
+    assert variant_names(scenario) == ["as-written", "national"]
+
+
+def test_test_tiny_has_no_network() -> None:
+    scenario, _, _ = resolve_scenario("test-tiny")
+    assert scenario.expanded_links() == ()
+    assert scenario.sharing_agreements == scenario.variants == ()
+
+
+@pytest.mark.parametrize("name", ["test-duo", "test-tiny", "western-pacific"])
+def test_iamd_validate_accepts_every_builtin_file(name: str) -> None:
+    path = Path(__file__).parents[2] / "src" / "iamd" / "scenario" / "builtin" / f"{name}.yaml"
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"ok ({name}:" in result.output

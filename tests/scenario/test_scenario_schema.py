@@ -37,6 +37,8 @@ def test_defaults() -> None:
     scenario = load_scenario_text(text)
     assert scenario.seed == 0
     assert scenario.links == scenario.sharing_agreements == scenario.rules_of_engagement == ()
+    assert scenario.topology is None
+    assert scenario.variants == ()
     radar = scenario.sensors[0]
     assert isinstance(radar, RadarSensor)
     assert radar.reference_rcs_m2 == 1.0
@@ -77,28 +79,23 @@ def test_epoch_is_utc() -> None:
     assert load_scenario_text(quoted).epoch == dt.datetime(2030, 6, 1, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("section", ["links", "sharing_agreements", "rules_of_engagement"])
+@pytest.mark.parametrize(
+    "section", ["links", "sharing_agreements", "variants", "rules_of_engagement"]
+)
 @pytest.mark.parametrize("empty", ["[]", "null", ""])
-def test_reserved_sections_may_be_empty(section: str, empty: str) -> None:
+def test_list_sections_may_be_empty(section: str, empty: str) -> None:
     text = tiny_text() + f"{section}: {empty}\n"
     assert getattr(load_scenario_text(text), section) == ()
 
 
-@pytest.mark.parametrize(
-    ("section", "issue"),
-    [
-        ("links", "the network issue"),
-        ("sharing_agreements", "the sharing issue"),
-        ("rules_of_engagement", "the battle management issue"),
-    ],
-)
-def test_reserved_sections_are_not_supported_yet(section: str, issue: str) -> None:
+def test_rules_of_engagement_are_not_supported_yet() -> None:
     with pytest.raises(ScenarioError) as caught:
-        load_scenario_text(tiny_text() + f"{section}:\n  - {{a: 1}}\n", "t.yaml")
+        load_scenario_text(tiny_text() + "rules_of_engagement:\n  - {a: 1}\n", "t.yaml")
     lines = str(caught.value).splitlines()
     assert len(lines) == 1
     assert lines[0].endswith(
-        f": {section}: not supported yet: {section} arrive with {issue} (got [{{a: 1}}])"
+        ": rules_of_engagement: not supported yet: rules_of_engagement arrive with the battle "
+        "management issue (got [{a: 1}])"
     )
 
 

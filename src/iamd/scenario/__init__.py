@@ -2,55 +2,92 @@
 
 A scenario is read once, at the boundary: :func:`load_scenario` parses the YAML, validates
 it against :class:`Scenario` and then checks the rules that span the document (references,
-unique names, reach, timing). Any problem raises :class:`~iamd.core.errors.ScenarioError`
-listing every issue as ``FILE:LINE: dotted.path: message (got VALUE)``.
+unique names, reach, timing, the network). Any problem raises
+:class:`~iamd.core.errors.ScenarioError` listing every issue as
+``FILE:LINE: dotted.path: message (got VALUE)``. :func:`apply_variant` gives the scenario
+with one of its named network variants applied (:func:`variant_names`).
 """
 
 from iamd.scenario.catalog import DEFAULT_SCENARIO, builtin_names
 from iamd.scenario.loader import load_scenario, load_scenario_text, resolve_scenario
 from iamd.scenario.schema import (
+    AS_WRITTEN,
+    AgreementRef,
+    AgreementSpec,
     AimAsset,
     AirBreathingThreat,
     BallisticThreat,
+    CategoryName,
+    CaveatName,
+    ClassificationName,
     Coverage,
     DefendedAsset,
     GeoPoint,
     InfraredSensor,
     InterceptorType,
+    LinkSpec,
+    LinkTemplate,
     Nation,
+    OutageWindow,
     RadarSensor,
+    Releasability,
     Salvo,
+    SanitisationSpec,
     Scenario,
     Sensor,
     Shooter,
     Site,
     SiteKind,
+    SlotBudgetSpec,
     Threat,
+    TopologyKind,
+    TopologySpec,
+    TreeBranch,
+    Variant,
     Waypoint,
 )
+from iamd.scenario.validation import apply_variant, variant_names
 
 __all__ = [
+    "AS_WRITTEN",
     "DEFAULT_SCENARIO",
+    "AgreementRef",
+    "AgreementSpec",
     "AimAsset",
     "AirBreathingThreat",
     "BallisticThreat",
+    "CategoryName",
+    "CaveatName",
+    "ClassificationName",
     "Coverage",
     "DefendedAsset",
     "GeoPoint",
     "InfraredSensor",
     "InterceptorType",
+    "LinkSpec",
+    "LinkTemplate",
     "Nation",
+    "OutageWindow",
     "RadarSensor",
+    "Releasability",
     "Salvo",
+    "SanitisationSpec",
     "Scenario",
     "Sensor",
     "Shooter",
     "Site",
     "SiteKind",
+    "SlotBudgetSpec",
     "Threat",
+    "TopologyKind",
+    "TopologySpec",
+    "TreeBranch",
+    "Variant",
     "Waypoint",
+    "apply_variant",
     "builtin_names",
     "load_scenario",
     "load_scenario_text",
     "resolve_scenario",
+    "variant_names",
 ]

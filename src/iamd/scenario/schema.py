@@ -7,6 +7,11 @@ fields of one object (``range_min_m < range_max_m``, ship-only fields, exactly o
 violation is reported at its own path; rules that span the document (references, unique
 names, reach, timing) are checked by :mod:`iamd.scenario.validation`.
 
+Closed vocabularies (classification, caveat and track category names) are checked with a
+"did you mean" hint and held as string enumerations whose members map onto the message
+layer's integer enumerations (:attr:`ClassificationName.level`, :attr:`CaveatName.flag`,
+:attr:`CategoryName.code`), so that the simulation builder needs no name tables of its own.
+
 The field-by-field reference is ``docs/scenario-format.md``.
 """
 
@@ -25,13 +30,24 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     Tag,
     ValidationInfo,
     field_validator,
+    model_serializer,
 )
 
-from iamd.scenario.issues import Path, format_number
+from iamd.core.ids import NationCode
+from iamd.messages import (
+    MAX_NATIONS,
+    Caveat,
+    Classification,
+    ReleasabilityLabel,
+    ThreatCategory,
+)
+from iamd.messages.reports import UNCLASSIFIED_CATEGORY
+from iamd.scenario.issues import Path, did_you_mean, format_number
 from iamd.world.reach import RangeClass, class_burnout_speed_mps, max_range_m
 
 GEOSTATIONARY_ALTITUDE_M = 35_786_000.0
@@ -88,6 +104,78 @@ class SiteKind(enum.StrEnum):
     SHIP = "ship"
 
 
+class ClassificationName(enum.StrEnum):
+    """A security classification, as written in a scenario file (least restricted first)."""
+
+    UNCLASSIFIED = "unclassified"
+    RESTRICTED = "restricted"
+    CONFIDENTIAL = "confidential"
+    SECRET = "secret"
+    TOP_SECRET = "top_secret"
+
+    @property
+    def level(self) -> Classification:
+        """The message layer's :class:`~iamd.messages.Classification` of this name."""
+        return Classification[self.name]
+
+
+class CaveatName(enum.StrEnum):
+    """A handling caveat, as written in a scenario file."""
+
+    SENSOR_SOURCE = "sensor_source"
+    PRECISE_POSITION = "precise_position"
+    ORIGINATOR_CONTROLLED = "originator_controlled"
+
+    @property
+    def flag(self) -> Caveat:
+        """The message layer's :class:`~iamd.messages.Caveat` flag of this name."""
+        return Caveat[self.name]
+
+
+class CategoryName(enum.StrEnum):
+    """A track category an agreement may release, as written in a scenario file.
+
+    ``unclassified`` is a track the tracker has not classified yet (category 0); the others
+    are the :class:`~iamd.messages.ThreatCategory` members.
+    """
+
+    UNCLASSIFIED = "unclassified"
+    BALLISTIC_MISSILE = "ballistic_missile"
+    CRUISE_MISSILE = "cruise_missile"
+    AIRCRAFT = "aircraft"
+
+    @property
+    def code(self) -> int:
+        """The category value carried by track reports (0 for ``unclassified``)."""
+        if self is CategoryName.UNCLASSIFIED:
+            return UNCLASSIFIED_CATEGORY
+        return int(ThreatCategory[self.name])
+
+
+def _closed(vocabulary: type[enum.StrEnum]) -> BeforeValidator:
+    """Reject a name outside ``vocabulary`` with the closest name as a hint.
+
+    Values that are not strings (and enumeration members) are left to the enumeration's
+    own validation, which names the type that is expected.
+    """
+    names = [member.value for member in vocabulary]
+    listed = ", ".join(repr(name) for name in names[:-1]) + f" or {names[-1]!r}"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, enum.Enum) and value not in names:
+            raise ValueError(f"must be {listed}{did_you_mean(value.lower(), names)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+ClassificationText = Annotated[ClassificationName, _closed(ClassificationName)]
+CaveatText = Annotated[CaveatName, _closed(CaveatName)]
+CategoryText = Annotated[CategoryName, _closed(CategoryName)]
+Flag = Annotated[bool, Strict()]
+"""A YAML boolean (``true``/``false``); numbers and strings are not accepted."""
+
+
 class _Model(BaseModel):
     """Common configuration: immutable, unknown fields rejected, no NaN or infinity."""
 
@@ -106,6 +194,39 @@ class Nation(_Model):
 
     code: NationCodeText = Field(description="Three uppercase letters, e.g. USA; unique.")
     name: Text = Field(min_length=1, description="Human-readable name.")
+    clearance: ClassificationText = Field(
+        default=ClassificationName.SECRET,
+        description="Highest classification the nation's network may hold; default secret.",
+    )
+
+
+class Releasability(_Model):
+    """The label a sensor's owner puts on the tracks made from its data (REL TO, caveats)."""
+
+    classification: ClassificationText = Field(
+        default=ClassificationName.SECRET,
+        description="Classification of the tracks; default secret.",
+    )
+    rel_to: tuple[NationCodeText, ...] | None = Field(
+        default=None,
+        description=(
+            "Nations the tracks may be released to besides the owner (always implied); "
+            "absent or null: every declared nation; []: the owner only."
+        ),
+    )
+    caveats: tuple[CaveatText, ...] = Field(default=(), description="Handling caveats; none.")
+
+    @property
+    def caveat_flags(self) -> Caveat:
+        """The caveats as one :class:`~iamd.messages.Caveat` value (no flag: none)."""
+        return _combined_flags(self.caveats)
+
+
+def _combined_flags(names: typing.Iterable[CaveatName]) -> Caveat:
+    flags = Caveat(0)
+    for name in names:
+        flags |= name.flag
+    return flags
 
 
 class Waypoint(_Model):
@@ -227,6 +348,10 @@ class RadarSensor(_Model):
     false_alarms_per_scan: Annotated[Real, Field(ge=0.0)] = Field(
         default=0.0, description="Mean number of false detections per revisit, >= 0."
     )
+    releasability: Releasability = Field(
+        default_factory=Releasability,
+        description="Label of the tracks made from this sensor; default secret, REL TO all.",
+    )
 
     @field_validator("elevation_max_deg")
     @classmethod
@@ -291,6 +416,10 @@ class InfraredSensor(_Model):
     )
     false_alarms_per_frame: Annotated[Real, Field(ge=0.0)] = Field(
         default=0.0, description="Mean number of false detections per frame, >= 0."
+    )
+    releasability: Releasability = Field(
+        default_factory=Releasability,
+        description="Label of the tracks made from this sensor; default secret, REL TO all.",
     )
 
 
@@ -475,9 +604,380 @@ Threat = Annotated[BallisticThreat | AirBreathingThreat, Field(discriminator="ki
 """A threat of any kind, told apart by its ``kind`` field."""
 
 
+class SlotBudgetSpec(_Model):
+    """A TDMA-like transmit schedule: the sender owns a few evenly spaced slots per frame."""
+
+    frame_s: Annotated[Real, Field(gt=0.0)] = Field(
+        default=12.0, description="Frame duration, s, > 0; default 12."
+    )
+    slots_per_frame: Annotated[Integer, Field(ge=1)] = Field(
+        description="Slots the sender owns in each frame, >= 1."
+    )
+    slots_per_report: Annotated[Integer, Field(ge=1)] = Field(
+        default=1, description="Owned slots one track report needs, >= 1; default 1."
+    )
+    offset_s: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Start of the first owned slot in the frame, s, [0, frame_s)."
+    )
+
+    @field_validator("offset_s")
+    @classmethod
+    def _offset_within_frame(cls, value: float, info: ValidationInfo) -> float:
+        frame_s = info.data.get("frame_s")
+        if frame_s is not None and value >= frame_s:
+            raise ValueError(f"must be less than frame_s = {format_number(frame_s)}")
+        return value
+
+
+class OutageWindow(_Model):
+    """A time window ``[start_s, end_s)`` during which a link is down."""
+
+    start_s: Annotated[Real, Field(ge=0.0)] = Field(
+        description="Start, s after the epoch, >= 0 and before duration_s."
+    )
+    end_s: Annotated[Real, Field(gt=0.0)] = Field(
+        description="End (exclusive), s after the epoch, > start_s."
+    )
+
+    @field_validator("end_s")
+    @classmethod
+    def _end_after_start(cls, value: float, info: ValidationInfo) -> float:
+        _require_above(info, "start_s", value)
+        return value
+
+
+class LinkTemplate(_Model):
+    """The parameters of a link without its endpoints (a topology's template).
+
+    The defaults make a perfect link: no delay, no loss, unlimited capacity, never down.
+    """
+
+    directed: Flag = Field(
+        default=False, description="One-way a -> b; default false (full duplex)."
+    )
+    latency_s: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Fixed delay, s, >= 0."
+    )
+    jitter_s: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Mean of the exponential extra delay, s, >= 0."
+    )
+    loss_probability: Annotated[Real, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="Probability that a message is lost, [0, 1)."
+    )
+    capacity_reports_per_s: Annotated[Real, Field(gt=0.0)] | None = Field(
+        default=None, description="Track reports sent per second, > 0; null: unlimited."
+    )
+    slot_budget: SlotBudgetSpec | None = Field(
+        default=None, description="TDMA-like slot schedule; exclusive with the capacity."
+    )
+    outages: tuple[OutageWindow, ...] = Field(
+        default=(), description="Windows when the link is down, sorted, not overlapping."
+    )
+    queue_during_outage: Flag = Field(
+        default=False,
+        description="Hold messages during an outage (true) or lose them (false, default).",
+    )
+    max_queue_reports: Annotated[Integer, Field(ge=0)] | None = Field(
+        default=None, description="Most reports waiting on one channel, >= 0; null: no limit."
+    )
+    max_queue_delay_s: Annotated[Real, Field(ge=0.0)] | None = Field(
+        default=None, description="Longest wait before transmission, s, >= 0; null: no limit."
+    )
+
+    @field_validator("slot_budget")
+    @classmethod
+    def _one_capacity(
+        cls, value: SlotBudgetSpec | None, info: ValidationInfo
+    ) -> SlotBudgetSpec | None:
+        if value is not None and info.data.get("capacity_reports_per_s") is not None:
+            raise ValueError(
+                "give capacity_reports_per_s or slot_budget, not both "
+                "(the slot budget is the capacity)"
+            )
+        return value
+
+    @field_validator("max_queue_reports", "max_queue_delay_s")
+    @classmethod
+    def _limit_needs_a_queue(cls, value: float | None, info: ValidationInfo) -> float | None:
+        data = info.data
+        known = ("capacity_reports_per_s", "slot_budget", "outages", "queue_during_outage")
+        if value is None or not all(name in data for name in known):
+            return value  # no limit, or a field it depends on is invalid and reported
+        queues = (
+            data["capacity_reports_per_s"] is not None
+            or data["slot_budget"] is not None
+            or (data["queue_during_outage"] and bool(data["outages"]))
+        )
+        if not queues:
+            raise ValueError(
+                "must be left out on a link that never queues: set capacity_reports_per_s or "
+                "slot_budget, or queue_during_outage with outages"
+            )
+        return value
+
+
+class LinkSpec(LinkTemplate):
+    """A simulated data link between two nations (notional parameters only)."""
+
+    a: NationCodeText = Field(description="Code of a declared nation (the sender if directed).")
+    b: NationCodeText = Field(description="Code of another declared nation.")
+
+    @field_validator("b")
+    @classmethod
+    def _not_a_self_link(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("a"):
+            raise ValueError(f"must be a nation other than a = {value}")
+        return value
+
+    @property
+    def label(self) -> str:
+        """``A-B`` (undirected) or ``A->B`` (directed), as :attr:`LinkConfig.label`."""
+        return f"{self.a}->{self.b}" if self.directed else f"{self.a}-{self.b}"
+
+    def directions(self) -> tuple[tuple[str, str], ...]:
+        """The (sender, receiver) pairs the link carries."""
+        if self.directed:
+            return ((self.a, self.b),)
+        return ((self.a, self.b), (self.b, self.a))
+
+
+class TopologyKind(enum.StrEnum):
+    """The shape of a topology shorthand."""
+
+    FULL_MESH = "full_mesh"
+    HUB_AND_SPOKE = "hub_and_spoke"
+    HIERARCHICAL = "hierarchical"
+
+
+class TreeBranch(_Model):
+    """One parent of a hierarchical topology and its children."""
+
+    parent: NationCodeText = Field(description="Code of a declared nation.")
+    children: tuple[NationCodeText, ...] = Field(
+        min_length=1, description="Codes of declared nations linked to the parent, >= 1."
+    )
+
+
+_TOPOLOGY_FIELDS = {
+    "nations": TopologyKind.FULL_MESH,
+    "hub": TopologyKind.HUB_AND_SPOKE,
+    "spokes": TopologyKind.HUB_AND_SPOKE,
+    "tree": TopologyKind.HIERARCHICAL,
+}
+"""Fields of a topology shorthand that belong to one kind only."""
+
+
+class TopologySpec(_Model):
+    """A shorthand for a regular set of links that share one template."""
+
+    kind: Annotated[TopologyKind, _closed(TopologyKind)] = Field(
+        description="full_mesh, hub_and_spoke or hierarchical."
+    )
+    nations: tuple[NationCodeText, ...] | None = Field(
+        default=None,
+        description="full_mesh only: the nations linked to each other; default all declared.",
+    )
+    hub: NationCodeText | None = Field(
+        default=None, validate_default=True, description="hub_and_spoke only, required: the hub."
+    )
+    spokes: tuple[NationCodeText, ...] | None = Field(
+        default=None,
+        description="hub_and_spoke only: nations linked to the hub; default all the others.",
+    )
+    tree: tuple[TreeBranch, ...] | None = Field(
+        default=None,
+        validate_default=True,
+        description="hierarchical only, required: each parent with its children.",
+    )
+    template: LinkTemplate = Field(
+        default_factory=LinkTemplate, description="Parameters of every link; default perfect."
+    )
+
+    @field_validator("nations", "hub", "spokes", "tree")
+    @classmethod
+    def _fields_of_the_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        name = info.field_name or ""
+        owner = _TOPOLOGY_FIELDS[name]
+        if kind is None:
+            return value  # kind itself is invalid and reported
+        if value is not None and kind is not owner:
+            raise ValueError(f"only {owner.value} has {name}; this topology is kind: {kind.value}")
+        if value is None and kind is owner and name in {"hub", "tree"}:
+            raise ValueError(f"a {owner.value} topology needs {name}")
+        return value
+
+    def pairs(self, declared: typing.Sequence[str]) -> tuple[tuple[str, str], ...]:
+        """The (a, b) endpoint pairs the shorthand stands for, in a fixed order.
+
+        Parameters
+        ----------
+        declared : sequence of str
+            The scenario's nation codes, in declaration order (the default members).
+
+        Returns
+        -------
+        tuple of (str, str)
+            full_mesh: every two members in member order; hub_and_spoke: (hub, spoke);
+            hierarchical: (parent, child) in tree order. The same order as
+            :class:`iamd.network.Topology`'s presets.
+        """
+        if self.kind is TopologyKind.FULL_MESH:
+            members = list(self.nations if self.nations is not None else declared)
+            return tuple((x, y) for i, x in enumerate(members) for y in members[i + 1 :])
+        if self.kind is TopologyKind.HUB_AND_SPOKE:
+            assert self.hub is not None  # guaranteed by _fields_of_the_kind
+            hub = self.hub
+            spokes = self.spokes if self.spokes is not None else [n for n in declared if n != hub]
+            return tuple((hub, spoke) for spoke in spokes)
+        assert self.tree is not None  # guaranteed by _fields_of_the_kind
+        return tuple((branch.parent, child) for branch in self.tree for child in branch.children)
+
+    def links(self, declared: typing.Sequence[str]) -> tuple[LinkSpec, ...]:
+        """The links the shorthand stands for: the template between each pair.
+
+        A directed template gives two one-way links per pair (a -> b, then b -> a), as
+        :class:`iamd.network.Topology`'s presets do.
+        """
+        parameters = self.template.model_dump()
+        result: list[LinkSpec] = []
+        for first, second in self.pairs(declared):
+            result.append(LinkSpec.model_validate({**parameters, "a": first, "b": second}))
+            if self.template.directed:
+                result.append(LinkSpec.model_validate({**parameters, "a": second, "b": first}))
+        return tuple(result)
+
+
+class SanitisationSpec(_Model):
+    """How an agreement degrades tracks before they are released."""
+
+    position_quantum_m: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Grid of released ECEF positions, m, >= 0 (0: not snapped)."
+    )
+    min_position_sigma_m: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Floor on the released position sigma, m, >= 0 (0: none)."
+    )
+    strip_sensor_identity: Flag = Field(
+        default=True, description="Withhold the sensor id; default true."
+    )
+    delay_s: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="Age a track must reach before release, s, >= 0."
+    )
+
+
+class AgreementRef(_Model):
+    """A sharing agreement named by its direction (to remove it in a variant)."""
+
+    provider: NationCodeText = Field(description="Code of the providing nation.")
+    recipient: NationCodeText = Field(description="Code of the receiving nation.")
+
+
+class AgreementSpec(_Model):
+    """What ``provider`` may give ``recipient`` (directed: the reverse needs its own)."""
+
+    provider: NationCodeText = Field(
+        description="Code of a declared nation: the originator of the tracks."
+    )
+    recipient: NationCodeText = Field(description="Code of another declared nation.")
+    max_classification: ClassificationText = Field(
+        default=ClassificationName.SECRET,
+        description="Highest classification released; default secret.",
+    )
+    categories: tuple[CategoryText, ...] = Field(
+        default=(), description="Track categories released; empty (default): every category."
+    )
+    caveats_allowed: tuple[CaveatText, ...] = Field(
+        default=(), description="Caveats a track may carry and still be released; default none."
+    )
+    sanitise: SanitisationSpec | None = Field(
+        default=None, description="Degrade released tracks this way; null (default): as they are."
+    )
+
+    @field_validator("recipient")
+    @classmethod
+    def _not_to_itself(cls, value: str, info: ValidationInfo) -> str:
+        if value == info.data.get("provider"):
+            raise ValueError("must differ from provider (own data always flows)")
+        return value
+
+    @property
+    def caveat_flags(self) -> Caveat:
+        """``caveats_allowed`` as one :class:`~iamd.messages.Caveat` value."""
+        return _combined_flags(self.caveats_allowed)
+
+    @property
+    def category_codes(self) -> frozenset[int]:
+        """``categories`` as track category values (empty: every category)."""
+        return frozenset(category.code for category in self.categories)
+
+
+def _explicit_list(value: Any) -> Any:
+    """Refuse an explicit null where null would be ambiguous (a variant's ``links``)."""
+    if value is None:
+        raise ValueError(
+            "must be a list: [] for no links; leave links out to keep the scenario's network"
+        )
+    return value
+
+
+def _null_as_empty(value: Any) -> Any:
+    """Read an empty section (``links:`` with nothing after it) as an empty list."""
+    return () if value is None else value
+
+
+def _one_network(topology: TopologySpec | None, links: object) -> None:
+    if topology is not None and links:
+        raise ValueError("give links or topology, not both")
+
+
+AS_WRITTEN = "as-written"
+"""Name of the variant every scenario has implicitly: the scenario as written."""
+
+
+class Variant(_Model):
+    """A named change of the network (links and agreements) for architecture comparisons."""
+
+    name: Slug = Field(description=f"Slug, unique among variants; not {AS_WRITTEN!r}.")
+    description: Text = Field(min_length=1, description="What the variant changes, and why.")
+    links: Annotated[tuple[LinkSpec, ...] | None, BeforeValidator(_explicit_list)] = Field(
+        default=None, description="Replace the network with these links ([]: no links)."
+    )
+    topology: TopologySpec | None = Field(
+        default=None, description="Replace the network with this shorthand."
+    )
+    remove_agreements: tuple[AgreementRef, ...] = Field(
+        default=(), description="Agreements of the scenario to drop, by direction."
+    )
+    add_agreements: tuple[AgreementSpec, ...] = Field(
+        default=(), description="Agreements to add (after the removals)."
+    )
+
+    @field_validator("topology")
+    @classmethod
+    def _links_or_topology(
+        cls, value: TopologySpec | None, info: ValidationInfo
+    ) -> TopologySpec | None:
+        if value is not None and info.data.get("links") is not None:
+            raise ValueError("give links or topology, not both")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _leave_out_the_kept_network(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An explicit null is refused on input, so a kept network is dumped as no key at all,
+        # the way a file says it; model_dump() then validates back to the same variant.
+        data: dict[str, Any] = handler(self)
+        for name in ("links", "topology"):
+            if data.get(name, ()) is None:
+                del data[name]
+        return data
+
+    @property
+    def replaces_network(self) -> bool:
+        """Whether the variant gives links or a topology of its own."""
+        return self.links is not None or self.topology is not None
+
+
 _RESERVED = {
-    "links": "links arrive with the network issue",
-    "sharing_agreements": "sharing_agreements arrive with the sharing issue",
     "rules_of_engagement": "rules_of_engagement arrive with the battle management issue",
 }
 
@@ -493,7 +993,7 @@ Reserved = Annotated[tuple[()], BeforeValidator(_reserved)]
 
 
 class Scenario(_Model):
-    """A whole scenario: nations, their sites, sensors and shooters, assets and threats."""
+    """A whole scenario: nations, their forces, assets, threats, network and its variants."""
 
     name: Slug = Field(description="Slug naming the scenario, e.g. western-pacific.")
     description: Text = Field(default="", description="Free text.")
@@ -504,7 +1004,11 @@ class Scenario(_Model):
     seed: Annotated[Integer, Field(ge=0, lt=2**63)] = Field(
         default=0, description="Root seed of every random stream, >= 0."
     )
-    nations: tuple[Nation, ...] = Field(min_length=1, description="At least one nation.")
+    nations: tuple[Nation, ...] = Field(
+        min_length=1,
+        max_length=MAX_NATIONS,
+        description=f"At least one nation, at most {MAX_NATIONS} (a REL TO mask has 64 bits).",
+    )
     sites: tuple[Site, ...] = Field(default=(), description="Land sites and ships.")
     sensors: tuple[Sensor, ...] = Field(default=(), description="Radars and space sensors.")
     interceptor_types: tuple[InterceptorType, ...] = Field(
@@ -513,9 +1017,27 @@ class Scenario(_Model):
     shooters: tuple[Shooter, ...] = Field(default=(), description="Interceptor batteries.")
     defended_assets: tuple[DefendedAsset, ...] = Field(default=(), description="Places to defend.")
     threats: tuple[Threat, ...] = Field(default=(), description="The raid.")
-    links: Reserved = Field(default=(), description="Reserved for the network issue.")
-    sharing_agreements: Reserved = Field(default=(), description="Reserved for sharing.")
+    links: Annotated[tuple[LinkSpec, ...], BeforeValidator(_null_as_empty)] = Field(
+        default=(), description="Data links between nations; none: every nation alone."
+    )
+    topology: TopologySpec | None = Field(
+        default=None, description="Shorthand for regular links; exclusive with links."
+    )
+    sharing_agreements: Annotated[tuple[AgreementSpec, ...], BeforeValidator(_null_as_empty)] = (
+        Field(default=(), description="Directed provider -> recipient release rules.")
+    )
+    variants: Annotated[tuple[Variant, ...], BeforeValidator(_null_as_empty)] = Field(
+        default=(), description="Named changes of the network for architecture comparisons."
+    )
     rules_of_engagement: Reserved = Field(default=(), description="Reserved for battle management.")
+
+    @field_validator("topology")
+    @classmethod
+    def _links_or_topology(
+        cls, value: TopologySpec | None, info: ValidationInfo
+    ) -> TopologySpec | None:
+        _one_network(value, info.data.get("links"))
+        return value
 
     @field_validator("epoch")
     @classmethod
@@ -551,6 +1073,34 @@ class Scenario(_Model):
                 }
                 rounds.append(threat.model_copy(update=update))
         return tuple(rounds)
+
+    def expanded_links(self) -> tuple[LinkSpec, ...]:
+        """Every link of the network: ``links``, or the links ``topology`` stands for.
+
+        Returns
+        -------
+        tuple of LinkSpec
+            Empty when the nations are not linked (each keeps a national picture).
+        """
+        if self.topology is None:
+            return self.links
+        return self.topology.links([nation.code for nation in self.nations])
+
+    def sensor_releasability(self, sensor: RadarSensor | InfraredSensor) -> ReleasabilityLabel:
+        """The label of the tracks made from ``sensor``, with its defaults resolved.
+
+        The originator is the sensor's nation, which is always in ``rel_to``; a sensor
+        without a ``rel_to`` list is releasable to every declared nation.
+        """
+        owner = self.sensor_nation(sensor)
+        label = sensor.releasability
+        listed = label.rel_to if label.rel_to is not None else [n.code for n in self.nations]
+        return ReleasabilityLabel(
+            classification=label.classification.level,
+            rel_to=frozenset(NationCode(code) for code in (*listed, owner)),
+            originator=NationCode(owner),
+            caveats=label.caveat_flags,
+        )
 
     def site(self, name: str) -> Site:
         """The site called ``name`` (``KeyError`` if there is none)."""
@@ -606,10 +1156,11 @@ def fields_at(path: Path, data: object) -> list[str]:
     annotation: Any = Scenario
     node: Any = data
     for part in path:
+        annotation = _without_none(annotation)
         model = _pick_model(annotation, node)
         if model is None:
-            if isinstance(part, int) and typing.get_origin(_strip(annotation)) is tuple:
-                annotation = typing.get_args(_strip(annotation))[0]
+            if isinstance(part, int) and typing.get_origin(annotation) is tuple:
+                annotation = typing.get_args(annotation)[0]
                 node = node[part] if isinstance(node, list) and part < len(node) else None
                 continue
             return []
@@ -625,6 +1176,15 @@ def _strip(annotation: Any) -> Any:
     """Remove ``Annotated`` wrappers."""
     while typing.get_origin(annotation) is Annotated:
         annotation = typing.get_args(annotation)[0]
+    return annotation
+
+
+def _without_none(annotation: Any) -> Any:
+    """An optional annotation's other member (``tuple[X, ...] | None`` → ``tuple[X, ...]``)."""
+    annotation = _strip(annotation)
+    members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+    if type(None) in typing.get_args(annotation) and len(members) == 1:
+        return _strip(members[0])
     return annotation
 
 
