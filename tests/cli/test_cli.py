@@ -82,6 +82,15 @@ def test_validate_reports_problems_and_exit_status(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def test_validate_takes_builtin_names_with_a_did_you_mean() -> None:
+    result = runner.invoke(app, ["validate", "western-pacific", "test-duo"])
+    assert result.exit_code == 0
+    assert "western-pacific: ok (western-pacific: 32 threats" in result.output
+    result = runner.invoke(app, ["validate", "western-pacfic"])
+    assert result.exit_code == 1
+    assert "did you mean 'western-pacific'?" in result.output
+
+
 def test_show_of_a_missing_directory(tmp_path: Path) -> None:
     result = runner.invoke(app, ["show", str(tmp_path / "nope")])
     assert result.exit_code == 1

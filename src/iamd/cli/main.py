@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from iamd.core.errors import IamdError, ScenarioError
-from iamd.scenario import DEFAULT_SCENARIO, builtin_names, load_scenario, resolve_scenario
+from iamd.scenario import DEFAULT_SCENARIO, builtin_names, resolve_scenario
 from iamd.sim import RunOptions, run_scenario, summarise
 
 app = typer.Typer(
@@ -112,16 +112,19 @@ def run(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    files: Annotated[
+        list[str], typer.Argument(help="Scenario YAML files or built-in scenario names.")
+    ],
 ) -> None:
-    """Check scenario files; print every problem as FILE:LINE: path: message (got VALUE).
+    """Check scenarios; print every problem as FILE:LINE: path: message (got VALUE).
 
-    Exit status 0 when every file is valid, 1 otherwise. Example: ``iamd validate a.yaml``.
+    Exit status 0 when every one is valid, 1 otherwise. Example: ``iamd validate a.yaml``
+    or ``iamd validate western-pacific``.
     """
     failed = False
     for file in files:
         try:
-            model = load_scenario(file)
+            model, _text, _origin = resolve_scenario(file)
         except ScenarioError as error:
             _fail(error)
             failed = True
