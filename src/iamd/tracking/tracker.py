@@ -418,6 +418,17 @@ class RadarTracker:
             if np.any(of_row == index)
         ]
 
+    def _estimate(self, rows: IntArray, modes: int) -> ImmEstimate:
+        """The current IMM estimate of ``rows``, whose model set has ``modes`` modes."""
+        return ImmEstimate(
+            self.state[rows],
+            self.covariance[rows],
+            self.mode_state[rows, :modes],
+            self.mode_covariance[rows, :modes],
+            self.mode_probability[rows, :modes],
+            np.zeros(rows.size),
+        )
+
     def _set_estimate(self, estimate: ImmEstimate, rows: IntArray) -> None:
         r = estimate.mode_probabilities.shape[-1]
         self.state[rows] = estimate.state
@@ -548,17 +559,9 @@ class RadarTracker:
         for model_set, group in self._set_groups(rows):
             r = len(model_set.modes)
             columns = assigned[group]
-            prediction = ImmEstimate(
-                self.state[group],
-                self.covariance[group],
-                self.mode_state[group, :r],
-                self.mode_covariance[group, :r],
-                self.mode_probability[group, :r],
-                np.zeros(group.size),
-            )
             self._set_estimate(
                 imm_update(
-                    prediction,
+                    self._estimate(group, r),
                     detections.measurements[columns],
                     detections.covariances[columns],
                     radar,
@@ -584,17 +587,9 @@ class RadarTracker:
             local = np.full(len(self), -1, np.int64)
             local[group] = np.arange(group.size)
             mine = local[pairs[:, 0]] >= 0
-            prediction = ImmEstimate(
-                self.state[group],
-                self.covariance[group],
-                self.mode_state[group, :r],
-                self.mode_covariance[group, :r],
-                self.mode_probability[group, :r],
-                np.zeros(group.size),
-            )
             self._set_estimate(
                 imm_pda_update(
-                    prediction,
+                    self._estimate(group, r),
                     np.column_stack([local[pairs[mine, 0]], pairs[mine, 1]]),
                     pair_weights[mine],
                     missed_weights[group],
