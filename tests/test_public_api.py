@@ -24,6 +24,8 @@ PUBLIC = {
     "iamd.messages": {
         "Detections",
         "LocalTracks",
+        "ReportsDue",
+        "SystemTracks",
         "Caveat",
         "Classification",
         "EngagementState",
@@ -181,6 +183,14 @@ PUBLIC = {
         "sanitisation_of",
     },
     "iamd.fusion": {
+        "AirPicture",
+        "AirPictureConfig",
+        "PENDING_NUMBER",
+        "TrackNumberBlock",
+        "TrackNumberPlan",
+        "hold_reporting_responsibility",
+        "predict_nearly_constant_velocity",
+        "surviving_number",
         "CiCriterion",
         "CommonPrior",
         "Correlation",

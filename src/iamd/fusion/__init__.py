@@ -31,10 +31,25 @@ from iamd.fusion.correlation import (
     correlation_statistics,
     gated_pairs,
 )
+from iamd.fusion.numbers import (
+    PENDING_NUMBER,
+    TrackNumberBlock,
+    TrackNumberPlan,
+    hold_reporting_responsibility,
+    surviving_number,
+)
+from iamd.fusion.picture import (
+    AirPicture,
+    AirPictureConfig,
+    predict_nearly_constant_velocity,
+)
 
 __all__: list[str] = [
     "DEFAULT_FUSION_RULE",
     "FUSION_RULES",
+    "PENDING_NUMBER",
+    "AirPicture",
+    "AirPictureConfig",
     "CiCriterion",
     "CommonPrior",
     "Correlation",
@@ -45,6 +60,8 @@ __all__: list[str] = [
     "FusionRule",
     "MultiSourceCorrelation",
     "PairStatistics",
+    "TrackNumberBlock",
+    "TrackNumberPlan",
     "TrackSet",
     "bar_shalom_campo",
     "check_fusion_rule",
@@ -57,7 +74,10 @@ __all__: list[str] = [
     "fast_covariance_intersection",
     "fast_covariance_intersection_weights",
     "gated_pairs",
+    "hold_reporting_responsibility",
     "independent_fusion",
     "information_decorrelated_fusion",
+    "predict_nearly_constant_velocity",
+    "surviving_number",
     "weighted_fusion",
 ]

@@ -1,6 +1,7 @@
 """Immutable records that flow between the stages, and their closed vocabularies."""
 
 from iamd.messages.detections import Detections, MeasurementKind
+from iamd.messages.picture import ReportsDue, SystemTracks
 from iamd.messages.reports import (
     MAX_NATIONS,
     Caveat,
@@ -31,6 +32,8 @@ __all__ = [
     "MissileWarnings",
     "PlatformState",
     "ReleasabilityLabel",
+    "ReportsDue",
+    "SystemTracks",
     "ThreatCategory",
     "ThreatPhase",
     "TrackReports",
