@@ -134,6 +134,8 @@ def validate(
             f"{len(model.sensors)} sensors, {len(model.nations)} nations)",
             markup=False,
             highlight=False,
+            # One line per file whatever the path's length: scripts grep it.
+            soft_wrap=True,
         )
     if failed:
         raise typer.Exit(1)
