@@ -285,10 +285,16 @@ class RadarTracker:
         self._set_of_category = np.zeros(1 + max(ThreatCategory), np.int64)
         for category in range(self._set_of_category.size):
             model_set = config.model_sets.get(category, config.model_sets[0])
-            if all(model_set is not known for known in self._sets):
+            index = next((i for i, known in enumerate(self._sets) if known is model_set), None)
+            if index is None:
+                index = len(self._sets)
                 self._sets.append(model_set)
-            self._set_of_category[category] = next(
-                index for index, known in enumerate(self._sets) if known is model_set
+            self._set_of_category[category] = index
+        # Mode probabilities of a track entering each set, padded to the widest set.
+        self._entry_probability = np.zeros((len(self._sets), config.max_modes))
+        for index, model_set in enumerate(self._sets):
+            self._entry_probability[index, : len(model_set.modes)] = (
+                model_set.initial_mode_probabilities
             )
         dim = config.state_dim
         self.number: IntArray = np.empty(0, np.int64)
@@ -437,25 +443,16 @@ class RadarTracker:
         self.mode_covariance[rows, :r] = estimate.mode_covariances
         self.mode_probability[rows, :r] = estimate.mode_probabilities
 
-    def _enter_sets(self, rows: IntArray, probabilities: FloatArray | None = None) -> None:
+    def _enter_sets(self, rows: IntArray) -> None:
         """Start every mode of each row's model set from the row's combined estimate.
 
-        Parameters
-        ----------
-        rows : ndarray of int
-            Tracks that entered a model set (new, or reclassified).
-        probabilities : ndarray, shape (len(rows), max_modes), optional
-            Their mode probabilities; by default each set's initial probabilities.
+        ``rows`` are reclassified tracks; they take their new set's initial probabilities.
         """
-        modes = self.config.max_modes
         self.mode_state[rows] = self.state[rows, None, :]
         self.mode_covariance[rows] = self.covariance[rows, None, :, :]
-        if probabilities is None:
-            probabilities = np.zeros((rows.size, modes))
-            for model_set, group in self._set_groups(rows):
-                r = len(model_set.modes)
-                probabilities[np.isin(rows, group), :r] = model_set.initial_mode_probabilities
-        self.mode_probability[rows] = probabilities
+        self.mode_probability[rows] = self._entry_probability[
+            self._set_of_category[self.category[rows]]
+        ]
 
     def _associate(
         self,
@@ -704,10 +701,13 @@ class RadarTracker:
         life.history[cued] = (1 << config.lifecycle.confirm_hits) - 1
         category = np.where(cued, int(ThreatCategory.BALLISTIC_MISSILE), 0)
         modes = config.max_modes
+        probability = self._entry_probability[self._set_of_category[category]]
+        probability[cued, : len(config.cued_mode_probabilities)] = config.cued_mode_probabilities
         new = {
-            "mode_state": np.zeros((count, modes, dim)),
-            "mode_covariance": np.zeros((count, modes, dim, dim)),
-            "mode_probability": np.zeros((count, modes)),
+            # Every mode of the track's set starts from the one-point estimate.
+            "mode_state": np.repeat(state[:, None, :], modes, axis=1),
+            "mode_covariance": np.repeat(covariance[:, None, :, :], modes, axis=1),
+            "mode_probability": probability,
             "impact": np.full((count, _IMPACT_FIELDS), np.nan),
             "impact_at": np.full(count, np.nan),
             "number": self._numbers.allocate(count),
@@ -722,15 +722,8 @@ class RadarTracker:
             "last_hit": np.full((count, self.last_hit.shape[1]), -np.inf),
         }
         new["last_hit"][:, column] = now
-        first = len(self)
         for name in _TRACK_ARRAYS:
             setattr(self, name, np.concatenate([getattr(self, name), new[name]]))
-        rows = np.arange(first, len(self))
-        self._enter_sets(rows)
-        if cued.any():
-            probabilities = np.zeros((int(cued.sum()), modes))
-            probabilities[:, : len(config.cued_mode_probabilities)] = config.cued_mode_probabilities
-            self._enter_sets(rows[cued], probabilities)
 
     def _forget_dropped(self) -> None:
         keep = self.status != TrackStatus.DROPPED
