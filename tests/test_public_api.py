@@ -189,7 +189,6 @@ PUBLIC = {
         "TrackNumberBlock",
         "TrackNumberPlan",
         "hold_reporting_responsibility",
-        "predict_nearly_constant_velocity",
         "surviving_number",
         "CiCriterion",
         "CommonPrior",

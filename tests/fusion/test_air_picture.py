@@ -17,8 +17,9 @@ import pytest
 
 from iamd.core.errors import ConfigurationError, RegistryError
 from iamd.core.ids import NationCode
+from iamd.core.kinematics import predict_nearly_constant_velocity
 from iamd.fusion.numbers import TrackNumberPlan
-from iamd.fusion.picture import AirPicture, AirPictureConfig, predict_nearly_constant_velocity
+from iamd.fusion.picture import AirPicture, AirPictureConfig
 from iamd.geo import ecef_to_enu_matrix, geodetic_to_ecef
 from iamd.messages.picture import NO_LOCAL_TRACK, ReportsDue, SystemTracks
 from iamd.messages.reports import TrackReports

@@ -41,7 +41,6 @@ from iamd.fusion.numbers import (
 from iamd.fusion.picture import (
     AirPicture,
     AirPictureConfig,
-    predict_nearly_constant_velocity,
 )
 
 __all__: list[str] = [
@@ -77,7 +76,6 @@ __all__: list[str] = [
     "hold_reporting_responsibility",
     "independent_fusion",
     "information_decorrelated_fusion",
-    "predict_nearly_constant_velocity",
     "surviving_number",
     "weighted_fusion",
 ]

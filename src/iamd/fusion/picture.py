@@ -75,7 +75,7 @@ back) are dropped on input for the same reason.
 Time alignment
 --------------
 Estimates of different times are brought to one time with a nearly-constant-velocity
-prediction (:func:`predict_nearly_constant_velocity`): ``p ← p + Δt·v`` and
+prediction (:func:`~iamd.core.kinematics.predict_nearly_constant_velocity`): ``p ← p + Δt·v`` and
 ``P ← F P Fᵀ + Q(|Δt|)`` with the continuous white-noise acceleration ``Q`` of power spectral
 density ``q`` (Bar-Shalom et al. 2001 §6.2.2). The process noise inflation lets an older
 estimate carry its age: covariance intersection then gives it less weight, and the gates widen.
@@ -112,8 +112,8 @@ import numpy.typing as npt
 
 from iamd.core.assignment import UNASSIGNED, assign_sparse
 from iamd.core.errors import ConfigurationError
-from iamd.core.gaussian import symmetrize
 from iamd.core.ids import NationCode
+from iamd.core.kinematics import predict_nearly_constant_velocity
 from iamd.core.typing import BoolArray, FloatArray, IntArray
 from iamd.fusion.combine import DEFAULT_FUSION_RULE, FUSION_RULES, FusionRule
 from iamd.fusion.correlation import (
@@ -149,66 +149,6 @@ _STATUS_OF_PREFERENCE = np.array(
 
 _NO_NUMBER = np.iinfo(np.int64).max
 """Placeholder above every network track number, for minima over empty groups."""
-
-
-def predict_nearly_constant_velocity(
-    state: npt.ArrayLike,
-    covariance: npt.ArrayLike,
-    dt: npt.ArrayLike,
-    acceleration_psd_m2_s3: float,
-) -> tuple[FloatArray, FloatArray]:
-    r"""Predict ECEF estimates with a nearly-constant-velocity model.
-
-    ``p ← p + Δt·v``, ``v ← v``, ``P ← F P Fᵀ + Q(|Δt|)`` with
-    ``Q = q·[[Δt³/3, Δt²/2], [Δt²/2, Δt]] ⊗ I₃`` ([1]_ eq. 6.2.2-12), written out by blocks so
-    that no 6×6 product is formed. A negative step (an estimate newer than the target time)
-    moves the state back and still *adds* ``Q(|Δt|)``: going back in time does not make an
-    estimate more certain.
-
-    Parameters
-    ----------
-    state : array_like, shape (K, 6)
-        ECEF position (m) and velocity (m/s).
-    covariance : array_like, shape (K, 6, 6)
-        Their covariances.
-    dt : array_like, shape (K,) or scalar
-        Prediction steps, s.
-    acceleration_psd_m2_s3 : float
-        Power spectral density ``q`` of the white acceleration noise, m²/s³, per axis.
-
-    Returns
-    -------
-    state : ndarray, shape (K, 6)
-    covariance : ndarray, shape (K, 6, 6)
-
-    Examples
-    --------
-    >>> x, P = predict_nearly_constant_velocity(
-    ...     [[7e6, 0.0, 0.0, 100.0, 0.0, 0.0]], [np.eye(6)], [2.0], 3.0
-    ... )
-    >>> x[0, :2].tolist(), P[0, [0, 3], [0, 3]].tolist(), float(P[0, 0, 3])
-    ([7000200.0, 0.0], [13.0, 7.0], 8.0)
-    """
-    x = np.asarray(state, dtype=float)
-    p = np.asarray(covariance, dtype=float)
-    step = np.broadcast_to(np.asarray(dt, dtype=float), x.shape[:-1])
-    out_x = x.copy()
-    out_x[..., :3] += step[..., None] * x[..., 3:6]
-    s = step[..., None, None]
-    pp, pv, vp, vv = p[..., :3, :3], p[..., :3, 3:], p[..., 3:, :3], p[..., 3:, 3:]
-    out_p = np.empty_like(p)
-    out_p[..., :3, :3] = pp + s * (pv + vp) + s * s * vv
-    out_p[..., :3, 3:] = pv + s * vv
-    out_p[..., 3:, :3] = vp + s * vv
-    out_p[..., 3:, 3:] = vv
-    span = np.abs(step)
-    q = float(acceleration_psd_m2_s3)
-    diagonal = np.arange(3)
-    out_p[..., diagonal, diagonal] += (q * span**3 / 3.0)[..., None]
-    out_p[..., diagonal, diagonal + 3] += (q * span**2 / 2.0)[..., None]
-    out_p[..., diagonal + 3, diagonal] += (q * span**2 / 2.0)[..., None]
-    out_p[..., diagonal + 3, diagonal + 3] += (q * span)[..., None]
-    return out_x, symmetrize(out_p)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -721,9 +661,9 @@ class AirPicture:
         """The picture at ``now``, for the recording.
 
         Live tracks are predicted to ``now`` (their fused estimate at its own time, moved with
-        :func:`predict_nearly_constant_velocity`) and ordered by network track number; tracks
-        that ended since the previous snapshot follow with status ``DROPPED`` (see
-        :class:`~iamd.messages.picture.SystemTracks` for the change fields).
+        :func:`~iamd.core.kinematics.predict_nearly_constant_velocity`) and ordered by network
+        track number; tracks that ended since the previous snapshot follow with status
+        ``DROPPED`` (see :class:`~iamd.messages.picture.SystemTracks` for the change fields).
 
         Parameters
         ----------

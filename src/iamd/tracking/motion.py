@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from iamd.core.errors import ConfigurationError
+from iamd.core.kinematics import white_acceleration_noise
 from iamd.core.typing import FloatArray
 from iamd.geo.constants import (
     EARTH_J2,
@@ -64,21 +65,6 @@ _COMPLEX_STEP = 1e-20
 def _steps(x: FloatArray, dt: FloatArray | float) -> FloatArray:
     """Time steps broadcast to one per state row, shape ``x.shape[:-1]``."""
     return np.broadcast_to(np.asarray(dt, dtype=float), x.shape[:-1])
-
-
-def _wiener_noise(dt: FloatArray, psd: float, state_dim: int) -> FloatArray:
-    """Process noise of the continuous white-noise acceleration model ([1]_ eq. 6.2.2-12).
-
-    ``Q = q·[[Δt³/3, Δt²/2], [Δt²/2, Δt]] ⊗ I₃`` on the position and velocity; zero on any
-    further states.
-    """
-    q = np.zeros((*dt.shape, state_dim, state_dim))
-    eye = np.eye(3)
-    q[..., :3, :3] = (psd * dt**3 / 3.0)[..., None, None] * eye
-    q[..., :3, 3:6] = (psd * dt**2 / 2.0)[..., None, None] * eye
-    q[..., 3:6, :3] = q[..., :3, 3:6]
-    q[..., 3:6, 3:6] = (psd * dt)[..., None, None] * eye
-    return q
 
 
 def _cross_matrix(u: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -167,7 +153,7 @@ class NearlyConstantVelocity:
     def process_noise(self, x: FloatArray, dt: FloatArray | float) -> FloatArray:
         """Wiener process acceleration noise ``Q`` ([1]_ eq. 6.2.2-12), shape ``(..., 6, 6)``."""
         x = np.asarray(x, dtype=float)
-        return _wiener_noise(_steps(x, dt), self.acceleration_psd_m2_s3, 6)
+        return white_acceleration_noise(_steps(x, dt), self.acceleration_psd_m2_s3, 6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,7 +283,7 @@ class CoordinatedTurn:
     def process_noise(self, x: FloatArray, dt: FloatArray | float) -> FloatArray:
         """White-noise acceleration ``Q`` as :class:`NearlyConstantVelocity`, ``(..., 6, 6)``."""
         x = np.asarray(x, dtype=float)
-        return _wiener_noise(_steps(x, dt), self.acceleration_psd_m2_s3, 6)
+        return white_acceleration_noise(_steps(x, dt), self.acceleration_psd_m2_s3, 6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -505,7 +491,7 @@ class Ballistic:
         """White acceleration on position/velocity and a random walk on ``1/β``, ``(..., n, n)``."""
         x = np.asarray(x, dtype=float)
         step = _steps(x, dt)
-        q = _wiener_noise(step, self.acceleration_psd_m2_s3, self.state_dim)
+        q = white_acceleration_noise(step, self.acceleration_psd_m2_s3, self.state_dim)
         if self.estimate_drag:
             q[..., 6, 6] = self.inverse_beta_psd_m4_kg2_s * step
         return q
