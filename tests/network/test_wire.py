@@ -735,11 +735,12 @@ def test_crafted_message_is_rejected(case: Case) -> None:
 
 def test_every_reject_reason_has_a_crafted_message() -> None:
     # MALFORMED_RECORD comes from the encoder (below); the signing reasons are provoked in
-    # test_signing.py.
+    # test_signing.py; REPLAYED by the receiving node (tests/sim/test_node.py).
     elsewhere = {
         RejectReason.MALFORMED_RECORD,
         RejectReason.UNKNOWN_SENDER,
         RejectReason.BAD_SIGNATURE,
+        RejectReason.REPLAYED,
     }
     assert {case.reason for case in CASES} == set(RejectReason) - elsewhere
 

@@ -39,6 +39,12 @@ from iamd.network.releasability import (
     decide,
     sanitisation_of,
 )
+from iamd.network.report_batches import (
+    concatenate_reports,
+    labelled_tracks,
+    released_reports,
+    take_reports,
+)
 from iamd.network.signing import (
     SIGNATURE_BYTES,
     KeyRing,
@@ -103,11 +109,15 @@ __all__: list[str] = [
     "check_releases",
     "coarsen_positions",
     "coarsening_variance_m2",
+    "concatenate_reports",
     "decide",
     "decode",
     "derive_seed",
     "encode",
     "item_dtype",
+    "labelled_tracks",
     "read_header",
+    "released_reports",
     "sanitisation_of",
+    "take_reports",
 ]

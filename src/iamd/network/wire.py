@@ -161,6 +161,11 @@ class RejectReason(enum.IntEnum):
     """A record given to :func:`encode` or :func:`check` has an array of the wrong shape or
     kind (never raised by :func:`decode`)."""
 
+    REPLAYED = 21
+    """A verified message whose sequence is not above the last one the receiving node
+    accepted from its sender: a replay or a duplicate (raised by the node, never by
+    :func:`decode`)."""
+
 
 class WireError(IamdError, ValueError):
     """A message was rejected at the network boundary.

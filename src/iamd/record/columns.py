@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from iamd.core.ids import NationCode
 from iamd.core.typing import IntArray
 from iamd.geo import ecef_to_geodetic
-from iamd.messages import Detections, PlatformState, TruthState
+from iamd.messages import Detections, PlatformState, TrackReports, TruthState
 from iamd.messages.detections import FALSE_ALARM
+from iamd.messages.picture import SystemTracks
+from iamd.messages.reports import MaskArray
 from iamd.messages.tracks import LocalTracks
+from iamd.network import AuditRecords, DeliveryRecords
 
 Columns = dict[str, Any]
 
@@ -112,3 +117,182 @@ def track_columns(tracks: LocalTracks) -> Columns:
         "impact_orientation_deg": tracks.impact_orientation_deg,
         "covariance": list(tracks.covariance.reshape(count, 36)),
     }
+
+
+def remap_masks(masks: npt.ArrayLike, old: Sequence[str], new: Sequence[str]) -> MaskArray:
+    """Bit masks over the nation table ``old`` rewritten over ``new`` (a superset).
+
+    Bits of nations absent from ``new`` are dropped; bits beyond ``old`` are ignored.
+    """
+    source = np.asarray(masks)
+    if source.dtype != np.uint64:
+        source = source.astype(np.int64).view(np.uint64)
+    if tuple(old) == tuple(new)[: len(old)]:
+        keep = np.uint64((1 << len(old)) - 1) if len(old) < 64 else ~np.uint64(0)
+        return source & keep
+    out = np.zeros(source.shape, dtype=np.uint64)
+    one = np.uint64(1)
+    for i, code in enumerate(old):
+        if code in new:
+            out |= ((source >> np.uint64(i)) & one) << np.uint64(list(new).index(code))
+    return out
+
+
+def _codes(table: Sequence[str], index: IntArray) -> list[str]:
+    """Nation codes of ``index`` into ``table`` ("" for -1 or out of range)."""
+    return [table[i] if 0 <= i < len(table) else "" for i in np.asarray(index).tolist()]
+
+
+def system_track_columns(tracks: SystemTracks, nations: Sequence[str]) -> Columns:
+    """Rows of the ``system_tracks`` table: one node's picture at one time.
+
+    ``sources`` is rewritten from the picture's own nation table to the run's ``nations``.
+    """
+    count = len(tracks)
+    state = tracks.state
+    cov = tracks.covariance
+    return {
+        "time_s": np.full(count, tracks.valid_at),
+        "node": [str(tracks.node)] * count,
+        "track": tracks.track_id.astype(np.int64),
+        "network_track_number": tracks.network_track_number.astype(np.int64),
+        "status": tracks.status.astype(np.int8),
+        "category": tracks.category.astype(np.int8),
+        "quality": tracks.quality.astype(np.int8),
+        "updated_at_s": tracks.updated_at,
+        "x_m": state[:, 0],
+        "y_m": state[:, 1],
+        "z_m": state[:, 2],
+        "vx_mps": state[:, 3],
+        "vy_mps": state[:, 4],
+        "vz_mps": state[:, 5],
+        "pxx_m2": cov[:, 0, 0],
+        "pxy_m2": cov[:, 0, 1],
+        "pxz_m2": cov[:, 0, 2],
+        "pyy_m2": cov[:, 1, 1],
+        "pyz_m2": cov[:, 1, 2],
+        "pzz_m2": cov[:, 2, 2],
+        "sources": remap_masks(tracks.sources, tracks.nations, nations),
+        "reporter": _codes(tracks.nations, tracks.reporter),
+        "reporting": tracks.reporting.astype(bool),
+        "local_track": tracks.local_track_number.astype(np.int64),
+        "merged_into": tracks.merged_into.astype(np.int64),
+        "previous_number": tracks.previous_number.astype(np.int64),
+        "split_from": tracks.split_from.astype(np.int64),
+        "impact_time_s": tracks.impact_time_s,
+        "impact_lat_deg": tracks.impact_lat_deg,
+        "impact_lon_deg": tracks.impact_lon_deg,
+        "impact_semi_major_m": tracks.impact_semi_major_m,
+        "impact_semi_minor_m": tracks.impact_semi_minor_m,
+        "impact_orientation_deg": tracks.impact_orientation_deg,
+    }
+
+
+def report_columns(reports: TrackReports, recipient: str, nations: Sequence[str]) -> Columns:
+    """Rows of the ``track_reports`` table: one message as handed to the link."""
+    count = len(reports)
+    table = reports.nations
+    return {
+        "time_s": np.full(count, reports.sent_at),
+        "sender": [str(reports.sender)] * count,
+        "recipient": [recipient] * count,
+        "sequence": np.full(count, reports.sequence, dtype=np.int64),
+        "originator": _codes(table, reports.originator),
+        "reporting_node": _codes(table, reports.reporting_node),
+        "network_track_number": reports.network_track_number.astype(np.int64),
+        "local_track_number": reports.local_track_number.astype(np.int64),
+        "valid_at_s": reports.valid_at,
+        "status": reports.status.astype(np.int8),
+        "category": reports.category.astype(np.int8),
+        "quality": reports.quality.astype(np.int8),
+        "sensor_id": reports.sensor_id.astype(np.int64),
+        "classification": reports.classification.astype(np.int8),
+        "rel_to": remap_masks(reports.rel_to, table, nations),
+        "caveats": reports.caveats.astype(np.int64),
+        "x_m": reports.state[:, 0],
+        "y_m": reports.state[:, 1],
+        "z_m": reports.state[:, 2],
+    }
+
+
+def audit_columns(records: AuditRecords, nations: Sequence[str]) -> Columns:
+    """Rows of the ``audit`` table; ``rel_to`` over the run's ``nations``."""
+    table = records.nations
+    return {
+        "time_s": records.time_s,
+        "node": _codes(table, records.node),
+        "recipient": _codes(table, records.recipient),
+        "track_number": records.track_number.astype(np.int64),
+        "originator": _codes(table, records.originator),
+        "decision": records.decision.astype(np.int8),
+        "reason": records.reason.astype(np.int8),
+        "classification": records.classification.astype(np.int8),
+        "rel_to": remap_masks(records.rel_to, table, nations),
+        "caveats": records.caveats.astype(np.int64),
+        "category": records.category.astype(np.int8),
+    }
+
+
+def delivery_columns(records: DeliveryRecords, nations: Sequence[str]) -> Columns:
+    """Rows of the ``deliveries`` table; ``rel_to`` over the run's ``nations``."""
+    table = records.nations
+    return {
+        "time_s": records.time_s,
+        "node": _codes(table, records.node),
+        "sender": _codes(table, records.sender),
+        "track_number": records.track_number.astype(np.int64),
+        "originator": _codes(table, records.originator),
+        "classification": records.classification.astype(np.int8),
+        "rel_to": remap_masks(records.rel_to, table, nations),
+        "caveats": records.caveats.astype(np.int64),
+        "category": records.category.astype(np.int8),
+        "valid_at_s": records.valid_at_s,
+        "accepted": records.accepted.astype(bool),
+        "reason": records.reason.astype(np.int8),
+    }
+
+
+def audit_records(columns: Mapping[str, Any], nations: Sequence[str]) -> AuditRecords:
+    """The ``audit`` table's columns (as read back) as :class:`AuditRecords` over ``nations``.
+
+    A code not in ``nations`` becomes index -1, which the invariant checker reports as a
+    malformed record.
+    """
+    return AuditRecords(
+        nations=tuple(NationCode(n) for n in nations),
+        time_s=np.asarray(columns["time_s"], np.float64),
+        node=_indices(columns["node"], nations),
+        recipient=_indices(columns["recipient"], nations),
+        track_number=np.asarray(columns["track_number"], np.int64),
+        originator=_indices(columns["originator"], nations),
+        decision=np.asarray(columns["decision"], np.int64),
+        reason=np.asarray(columns["reason"], np.int64),
+        classification=np.asarray(columns["classification"], np.int64),
+        rel_to=np.asarray(columns["rel_to"], np.uint64),
+        caveats=np.asarray(columns["caveats"], np.int64),
+        category=np.asarray(columns["category"], np.int64),
+    )
+
+
+def delivery_records(columns: Mapping[str, Any], nations: Sequence[str]) -> DeliveryRecords:
+    """The ``deliveries`` table's columns as :class:`DeliveryRecords` over ``nations``."""
+    return DeliveryRecords(
+        nations=tuple(NationCode(n) for n in nations),
+        time_s=np.asarray(columns["time_s"], np.float64),
+        node=_indices(columns["node"], nations),
+        sender=_indices(columns["sender"], nations),
+        track_number=np.asarray(columns["track_number"], np.int64),
+        originator=_indices(columns["originator"], nations),
+        classification=np.asarray(columns["classification"], np.int64),
+        rel_to=np.asarray(columns["rel_to"], np.uint64),
+        caveats=np.asarray(columns["caveats"], np.int64),
+        category=np.asarray(columns["category"], np.int64),
+        valid_at_s=np.asarray(columns["valid_at_s"], np.float64),
+        accepted=np.asarray(columns["accepted"], bool),
+        reason=np.asarray(columns["reason"], np.int64),
+    )
+
+
+def _indices(codes: Sequence[str] | npt.ArrayLike, nations: Sequence[str]) -> IntArray:
+    lookup = {code: i for i, code in enumerate(nations)}
+    return np.array([lookup.get(str(c), -1) for c in np.asarray(codes).tolist()], np.int64)

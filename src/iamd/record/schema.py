@@ -113,6 +113,141 @@ LOCAL_TRACKS = pa.schema(
     ]
 )
 
+_IMPACT = [
+    ("impact_time_s", pa.float64()),
+    ("impact_lat_deg", pa.float64()),
+    ("impact_lon_deg", pa.float64()),
+    ("impact_semi_major_m", pa.float64()),
+    ("impact_semi_minor_m", pa.float64()),
+    ("impact_orientation_deg", pa.float64()),
+]
+
+SYSTEM_TRACKS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("track", pa.int64()),
+        ("network_track_number", pa.int64()),
+        ("status", pa.int8()),
+        ("category", pa.int8()),
+        ("quality", pa.int8()),
+        ("updated_at_s", pa.float64()),
+        ("x_m", pa.float64()),
+        ("y_m", pa.float64()),
+        ("z_m", pa.float64()),
+        ("vx_mps", pa.float64()),
+        ("vy_mps", pa.float64()),
+        ("vz_mps", pa.float64()),
+        # Upper triangle of the 3×3 position covariance, m² (the full 6×6 at every snapshot
+        # of every node would dominate the recording).
+        ("pxx_m2", pa.float64()),
+        ("pxy_m2", pa.float64()),
+        ("pxz_m2", pa.float64()),
+        ("pyy_m2", pa.float64()),
+        ("pyz_m2", pa.float64()),
+        ("pzz_m2", pa.float64()),
+        ("sources", pa.uint64()),
+        ("reporter", pa.string()),
+        ("reporting", pa.bool_()),
+        ("local_track", pa.int64()),
+        ("merged_into", pa.int64()),
+        ("previous_number", pa.int64()),
+        ("split_from", pa.int64()),
+        *_IMPACT,
+    ]
+)
+"""Each node's air picture at every snapshot; ``sources`` is a mask over ``meta.nations``."""
+
+TRACK_REPORTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("sender", pa.string()),
+        ("recipient", pa.string()),
+        ("sequence", pa.int64()),
+        ("originator", pa.string()),
+        ("reporting_node", pa.string()),
+        ("network_track_number", pa.int64()),
+        ("local_track_number", pa.int64()),
+        ("valid_at_s", pa.float64()),
+        ("status", pa.int8()),
+        ("category", pa.int8()),
+        ("quality", pa.int8()),
+        ("sensor_id", pa.int64()),
+        ("classification", pa.int8()),
+        ("rel_to", pa.uint64()),
+        ("caveats", pa.int64()),
+        ("x_m", pa.float64()),
+        ("y_m", pa.float64()),
+        ("z_m", pa.float64()),
+    ]
+)
+"""Every report handed to a link, as sent (after sanitisation); ``rel_to`` over
+``meta.nations``."""
+
+AUDIT = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("recipient", pa.string()),
+        ("track_number", pa.int64()),
+        ("originator", pa.string()),
+        ("decision", pa.int8()),
+        ("reason", pa.int8()),
+        ("classification", pa.int8()),
+        ("rel_to", pa.uint64()),
+        ("caveats", pa.int64()),
+        ("category", pa.int8()),
+    ]
+)
+"""One row per outbound release decision (:class:`iamd.network.AuditRecords`)."""
+
+DELIVERIES = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("sender", pa.string()),
+        ("track_number", pa.int64()),
+        ("originator", pa.string()),
+        ("classification", pa.int8()),
+        ("rel_to", pa.uint64()),
+        ("caveats", pa.int64()),
+        ("category", pa.int8()),
+        ("valid_at_s", pa.float64()),
+        ("accepted", pa.bool_()),
+        ("reason", pa.int8()),
+    ]
+)
+"""One row per item that reached a node (:class:`iamd.network.DeliveryRecords`)."""
+
+LINK_EVENTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("link", pa.string()),
+        ("sender", pa.string()),
+        ("receiver", pa.string()),
+        ("sequence", pa.int64()),
+        ("reports", pa.int32()),
+        ("size_bytes", pa.int64()),
+        ("departure_s", pa.float64()),
+        ("arrival_s", pa.float64()),
+        ("drop_reason", pa.string()),
+    ]
+)
+"""One row per message handed to a link; ``arrival_s`` NaN and ``drop_reason`` set when
+it was not delivered."""
+
+REJECTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("link_sender", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+"""One row per message a node's inbound gate rejected whole (signature, wire format,
+replay)."""
+
 TABLES: dict[str, pa.Schema] = {
     "truth": TRUTH,
     "detections": DETECTIONS,
@@ -120,5 +255,11 @@ TABLES: dict[str, pa.Schema] = {
     "platforms": PLATFORMS,
     "threats": THREATS,
     "sensors": SENSORS,
+    "system_tracks": SYSTEM_TRACKS,
+    "track_reports": TRACK_REPORTS,
+    "audit": AUDIT,
+    "deliveries": DELIVERIES,
+    "link_events": LINK_EVENTS,
+    "rejects": REJECTS,
 }
 """Every table a recording may hold, by name."""

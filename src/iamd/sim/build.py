@@ -9,8 +9,20 @@ import numpy as np
 
 from iamd.core.ids import NationCode, SensorId, SiteId, ThreatId
 from iamd.core.random import RandomStreams
+from iamd.fusion import AirPicture, AirPictureConfig, TrackNumberPlan
 from iamd.geo import geodetic_to_ecef
-from iamd.messages import PlatformState, ThreatCategory
+from iamd.messages import PlatformState, ReleasabilityLabel, ThreatCategory
+from iamd.network import (
+    KeyRing,
+    Link,
+    LinkConfig,
+    NodeKeys,
+    ReleasePolicy,
+    Sanitisation,
+    SharingAgreement,
+    SlotBudget,
+    Topology,
+)
 from iamd.scenario import schema
 from iamd.sensors import (
     InfraredConfig,
@@ -42,6 +54,42 @@ class SensorSetup:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Network:
+    """The network of a run: links, routes, agreements, labels and keys.
+
+    Attributes
+    ----------
+    nations : tuple of NationCode
+        The run's nation table, in the scenario's order (every message uses it).
+    topology : Topology
+        The links (none when every nation keeps a national picture).
+    links : dict of int to Link
+        The run-time state of each link of ``topology.links``, each with its own random
+        stream ``link/LABEL``.
+    policy : ReleasePolicy
+        Agreements and clearances.
+    next_hops : dict of NationCode to dict of NationCode to tuple of NationCode
+        ``next_hops[node][originator]``: the neighbours ``node`` passes ``originator``'s
+        data on to (the hops of the routes from the originator to every other nation).
+    sensor_labels : dict of NationCode to dict of SensorId to ReleasabilityLabel
+        Label of the tracks made from each sensor, by the sensor's nation.
+    keys : dict of NationCode to NodeKeys
+        Each node's signing keys, derived from the run's seed.
+    keyring : KeyRing
+        Every node's public key.
+    """
+
+    nations: tuple[NationCode, ...]
+    topology: Topology
+    links: dict[int, Link]
+    policy: ReleasePolicy
+    next_hops: dict[NationCode, dict[NationCode, tuple[NationCode, ...]]]
+    sensor_labels: dict[NationCode, dict[SensorId, ReleasabilityLabel]]
+    keys: dict[NationCode, NodeKeys]
+    keyring: KeyRing
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assembly:
     """Everything a run needs, built from one scenario and one seed."""
 
@@ -50,6 +98,9 @@ class Assembly:
     sites: dict[SiteId, PlatformTrack]
     trackers: dict[NationCode, RadarTracker]
     """One local tracker per nation (its node), fed by that nation's radars."""
+    pictures: dict[NationCode, AirPicture]
+    """One air picture per nation (its node)."""
+    network: Network
 
 
 def fixed_platform(lat_deg: float, lon_deg: float, alt_m: float) -> PlatformTrack:
@@ -167,13 +218,14 @@ def build_sensor(
 
 
 def build(
-    scenario: schema.Scenario, streams: RandomStreams, *, truth_step_s: float = 1.0
+    scenario: schema.Scenario, streams: RandomStreams, *, seed: int, truth_step_s: float = 1.0
 ) -> Assembly:
-    """Build the truth, the sensors and the platforms of a run.
+    """Build the truth, the sensors, the platforms, the nodes' parts and the network of a run.
 
     Each sensor draws its measurements from the stream ``sensor/NAME`` and its scan phase
-    from ``sensor-phase/NAME``, so adding a sensor leaves every other sensor's draws as
-    they were.
+    from ``sensor-phase/NAME``, and each link from ``link/LABEL``, so adding a sensor or a
+    link leaves every other component's draws as they were. ``seed`` derives the nodes'
+    signing keys.
     """
     sites = {SiteId(site.name): site_platform(site) for site in scenario.sites}
     nations = {SiteId(site.name): NationCode(site.nation) for site in scenario.sites}
@@ -195,12 +247,140 @@ def build(
         NationCode(nation.code): RadarTracker(NationCode(nation.code), tracker_config())
         for nation in scenario.nations
     }
+    network = build_network(scenario, streams, seed=seed)
+    picture = picture_config(network.nations)
     return Assembly(
         truth=build_truth(scenario, step_s=truth_step_s),
         sensors=tuple(setups),
         sites=sites,
         trackers=trackers,
+        pictures={nation: AirPicture(nation, picture) for nation in network.nations},
+        network=network,
     )
+
+
+def link_config(spec: schema.LinkSpec) -> LinkConfig:
+    """The network stage's configuration of one scenario link."""
+    budget = spec.slot_budget
+    return LinkConfig(
+        a=NationCode(spec.a),
+        b=NationCode(spec.b),
+        directed=spec.directed,
+        latency_s=spec.latency_s,
+        jitter_s=spec.jitter_s,
+        loss_probability=spec.loss_probability,
+        capacity_reports_per_s=spec.capacity_reports_per_s,
+        slot_budget=None
+        if budget is None
+        else SlotBudget(
+            slots_per_frame=budget.slots_per_frame,
+            slots_per_report=budget.slots_per_report,
+            frame_s=budget.frame_s,
+            offset_s=budget.offset_s,
+        ),
+        max_queue_reports=spec.max_queue_reports,
+        max_queue_delay_s=spec.max_queue_delay_s,
+        outages=tuple((window.start_s, window.end_s) for window in spec.outages),
+        queue_during_outage=spec.queue_during_outage,
+    )
+
+
+def sharing_agreement(spec: schema.AgreementSpec) -> SharingAgreement:
+    """The network stage's form of one scenario sharing agreement."""
+    sanitise = spec.sanitise
+    return SharingAgreement(
+        provider=NationCode(spec.provider),
+        recipient=NationCode(spec.recipient),
+        max_classification=int(spec.max_classification.level),
+        categories=spec.category_codes,
+        caveats_allowed=int(spec.caveat_flags),
+        sanitise=None
+        if sanitise is None
+        else Sanitisation(
+            position_quantum_m=sanitise.position_quantum_m,
+            min_position_sigma_m=sanitise.min_position_sigma_m,
+            strip_sensor_identity=sanitise.strip_sensor_identity,
+            delay_s=sanitise.delay_s,
+        ),
+    )
+
+
+def release_policy(scenario: schema.Scenario) -> ReleasePolicy:
+    """The agreements and clearances of a scenario."""
+    return ReleasePolicy(
+        agreements=tuple(sharing_agreement(a) for a in scenario.sharing_agreements),
+        clearances={NationCode(n.code): int(n.clearance.level) for n in scenario.nations},
+    )
+
+
+def next_hops(
+    topology: Topology, policy: ReleasePolicy, nations: tuple[NationCode, ...]
+) -> dict[NationCode, dict[NationCode, tuple[NationCode, ...]]]:
+    """Where each node passes each originator's data on to.
+
+    The route from an originator to each other nation is the topology's shortest by mean
+    delay through relays that the originator has an agreement with (a relay must itself be
+    entitled to what it carries); the destination must have one too, or nothing is routed
+    to it. Routes are fixed for the run: a link outage delays or drops messages, it does not
+    reroute them.
+    """
+
+    def may_relay(relay: NationCode, originator: NationCode, destination: NationCode) -> bool:
+        return (
+            policy.agreement(originator, relay) is not None
+            and policy.agreement(originator, destination) is not None
+        )
+
+    hops: dict[NationCode, dict[NationCode, set[NationCode]]] = {n: {} for n in nations}
+    for originator in nations:
+        for destination in nations:
+            if destination == originator or policy.agreement(originator, destination) is None:
+                continue
+            route = topology.route(originator, destination, may_relay=may_relay)
+            if route is None:
+                continue
+            for here, there in zip(route.nodes[:-1], route.nodes[1:], strict=True):
+                hops[here].setdefault(originator, set()).add(there)
+    return {
+        node: {o: tuple(sorted(targets)) for o, targets in by_originator.items()}
+        for node, by_originator in hops.items()
+    }
+
+
+def build_network(scenario: schema.Scenario, streams: RandomStreams, *, seed: int) -> Network:
+    """The links, routes, agreements, sensor labels and keys of a scenario."""
+    nations = tuple(NationCode(n.code) for n in scenario.nations)
+    topology = Topology([link_config(x) for x in scenario.expanded_links()], nodes=nations)
+    links = {
+        index: Link(config, streams.stream(f"link/{config.label}"))
+        for index, config in enumerate(topology.links)
+    }
+    policy = release_policy(scenario)
+    labels: dict[NationCode, dict[SensorId, ReleasabilityLabel]] = {n: {} for n in nations}
+    for sensor in scenario.sensors:
+        nation = NationCode(scenario.sensor_nation(sensor))
+        labels[nation][SensorId(sensor.name)] = scenario.sensor_releasability(sensor)
+    keys = {nation: NodeKeys.derive(seed, nation) for nation in nations}
+    return Network(
+        nations=nations,
+        topology=topology,
+        links=links,
+        policy=policy,
+        next_hops=next_hops(topology, policy, nations),
+        sensor_labels=labels,
+        keys=keys,
+        keyring=KeyRing.of(keys.values()),
+    )
+
+
+def picture_config(nations: tuple[NationCode, ...]) -> AirPictureConfig:
+    """The air-picture configuration of every node: one block of 100,000 numbers per nation.
+
+    Blocks follow the scenario's nation order, so every node agrees on who owns a number.
+    Covariance intersection fuses; the remaining settings are the defaults of
+    :class:`~iamd.fusion.AirPictureConfig`.
+    """
+    return AirPictureConfig(track_numbers=TrackNumberPlan.consecutive(nations))
 
 
 def tracker_config() -> TrackerConfig:

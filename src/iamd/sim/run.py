@@ -6,7 +6,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -14,27 +14,41 @@ from typing import Any
 import numpy as np
 
 import iamd
+from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
-from iamd.messages import TruthState
+from iamd.messages import TrackReports, TruthState
 from iamd.metrics import detection_summary, tracking_summaries
+from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
 from iamd.record.columns import (
+    audit_columns,
+    delivery_columns,
     detection_columns,
     platform_columns,
+    report_columns,
+    system_track_columns,
     track_columns,
     truth_columns,
 )
-from iamd.scenario import schema
+from iamd.scenario import apply_variant, schema
 from iamd.sensors import RadarSensor
 from iamd.sim.build import Assembly, SensorSetup, build
+from iamd.sim.bus import EmbeddedBus, LinkEvent
 from iamd.sim.kernel import EventKernel
+from iamd.sim.node import Node, NodeSettings
+from iamd.sim.verify import check_recording
 
 ProgressCallback = Callable[[float, float], None]
 """Called with (simulated time, duration), both s, as the run advances."""
 
+# Order of events at one instant: the truth is recorded, sensors scan (and their nodes
+# track), messages arrive, nodes report, pictures are recorded.
 _TRUTH_PRIORITY = 0
 _SENSOR_PRIORITY = 1
+_ARRIVAL_PRIORITY = 2
+_REPORT_PRIORITY = 3
+_PICTURE_PRIORITY = 4
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,8 +66,12 @@ class RunOptions:
     progress : callable or None
         Progress callback, called at most once per recorded truth sample.
     tracking : bool
-        Run each nation's tracker (False: truth and detections only, e.g. to time the
-        world and the sensors alone).
+        Run each nation's node: tracker, air picture and network (False: truth and
+        detections only, e.g. to time the world and the sensors alone).
+    node : NodeSettings
+        Report cycle and message size of every node.
+    variant : str or None
+        One of the scenario's variants to run (None: the scenario as written).
     """
 
     seed: int | None = None
@@ -61,6 +79,8 @@ class RunOptions:
     duration_s: float | None = None
     progress: ProgressCallback | None = None
     tracking: bool = True
+    node: NodeSettings = field(default_factory=NodeSettings)
+    variant: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +161,8 @@ def run_scenario(
     ``failed`` before the exception propagates.
     """
     options = options or RunOptions()
+    if options.variant is not None:
+        scenario = apply_variant(scenario, options.variant)
     seed = scenario.seed if options.seed is None else options.seed
     duration = (
         scenario.duration_s
@@ -155,16 +177,19 @@ def run_scenario(
             "seed": seed,
             "duration_s": duration,
             "epoch": scenario.epoch.isoformat(),
+            "nations": [nation.code for nation in scenario.nations],
+            "variant": options.variant,
             "versions": _versions(),
             "command": " ".join(sys.argv),
         },
     )
     started = time.perf_counter()
     try:
-        assembly = build(scenario, RandomStreams(seed))
+        streams = RandomStreams(seed)
+        assembly = build(scenario, streams, seed=seed)
         _static_tables(writer, assembly)
         kernel = EventKernel()
-        _schedule(kernel, writer, assembly, duration, options)
+        _schedule(kernel, writer, assembly, streams, duration, options)
         kernel.run(duration)
     except KeyboardInterrupt:
         writer.close("interrupted", wall_time_s=time.perf_counter() - started)
@@ -179,16 +204,107 @@ def run_scenario(
     wall = time.perf_counter() - started
     writer.close("complete", wall_time_s=wall)
     digest = Recording(run_dir).content_hash()
-    writer.update_meta(recording_hash=digest)
+    violations = check_recording(run_dir)
+    writer.update_meta(
+        recording_hash=digest,
+        release_violations=len(violations),
+        release_violation_examples=[str(v) for v in violations[:5]],
+    )
     return RunResult(
         run_dir=run_dir, seed=seed, duration_s=duration, wall_time_s=wall, recording_hash=digest
     )
+
+
+class _RecordingSink:
+    """Writes the nodes' and the bus's records into the recording's tables."""
+
+    def __init__(self, writer: RecordingWriter, nations: tuple[NationCode, ...]) -> None:
+        self._nations = [str(n) for n in nations]
+        self._audit = writer.table("audit")
+        self._deliveries = writer.table("deliveries")
+        self._rejects = writer.table("rejects")
+        self._reports = writer.table("track_reports")
+        self._links = writer.table("link_events")
+
+    def audit(self, records: AuditRecords) -> None:
+        self._audit.append(audit_columns(records, self._nations))
+
+    def delivered(self, records: DeliveryRecords) -> None:
+        self._deliveries.append(delivery_columns(records, self._nations))
+
+    def rejected(
+        self, time_s: float, node: NationCode, sender: str, reason: RejectReason, detail: str
+    ) -> None:
+        self._rejects.append(
+            {
+                "time_s": [time_s],
+                "node": [str(node)],
+                "link_sender": [sender],
+                "reason": [reason.name],
+                "detail": [detail],
+            }
+        )
+
+    def sent(self, reports: TrackReports, recipient: NationCode) -> None:
+        self._reports.append(report_columns(reports, str(recipient), self._nations))
+
+    def link_event(self, event: LinkEvent) -> None:
+        d = event.delivery
+        self._links.append(
+            {
+                "time_s": [d.sent_at_s],
+                "link": [event.link],
+                "sender": [str(event.sender)],
+                "receiver": [str(event.receiver)],
+                "sequence": [event.sequence],
+                "reports": [event.reports],
+                "size_bytes": [event.size_bytes],
+                "departure_s": [np.nan if d.departure_s is None else d.departure_s],
+                "arrival_s": [np.nan if d.arrival_s is None else d.arrival_s],
+                "drop_reason": ["" if d.drop_reason is None else d.drop_reason.name],
+            }
+        )
+
+
+def _nodes(
+    kernel: EventKernel, writer: RecordingWriter, assembly: Assembly, settings: NodeSettings
+) -> dict[NationCode, Node]:
+    """One node per nation, attached to an embedded bus over the run's links."""
+    network = assembly.network
+    sink = _RecordingSink(writer, network.nations)
+    bus = EmbeddedBus(
+        kernel,
+        network.topology,
+        network.links,
+        sink.link_event,
+        priority=_ARRIVAL_PRIORITY,
+    )
+    nodes = {}
+    for nation in network.nations:
+        node = Node(
+            nation=nation,
+            nations=network.nations,
+            tracker=assembly.trackers[nation],
+            picture=assembly.pictures[nation],
+            policy=network.policy,
+            keys=network.keys[nation],
+            keyring=network.keyring,
+            sensor_labels=network.sensor_labels[nation],
+            next_hops=network.next_hops[nation],
+            transmit=bus.transmit,
+            sink=sink,
+            settings=settings,
+        )
+        bus.attach(nation, node.on_message)
+        nodes[nation] = node
+    return nodes
 
 
 def _schedule(
     kernel: EventKernel,
     writer: RecordingWriter,
     assembly: Assembly,
+    streams: RandomStreams,
     duration_s: float,
     options: RunOptions,
 ) -> None:
@@ -208,22 +324,23 @@ def _schedule(
             options.progress(time_s, duration_s)
 
     track_table = writer.table("local_tracks")
+    nodes = _nodes(kernel, writer, assembly, options.node) if options.tracking else {}
 
     def scanner(setup: SensorSetup) -> Callable[[float], None]:
         sensor = setup.sensor
-        tracker = assembly.trackers.get(sensor.nation) if options.tracking else None
+        node = nodes.get(sensor.nation)
 
         def scan(time_s: float) -> None:
             platform = setup.platform(time_s)
             detections = sensor.observe(cache.at(time_s), platform, setup.rng)
             detection_table.append(detection_columns(detections, ids))
-            if tracker is None:
+            if node is None:
                 return
             if isinstance(sensor, RadarSensor):
-                tracks = tracker.step(detections, lambda p: sensor.covers(p, platform))
+                tracks = node.on_scan(detections, lambda p: sensor.covers(p, platform))
                 track_table.append(track_columns(tracks))
             else:
-                tracker.step(detections, lambda p: np.zeros(len(p), bool))
+                node.on_scan(detections, lambda p: np.zeros(len(p), bool))
 
         return scan
 
@@ -242,6 +359,30 @@ def _schedule(
             until_s=duration_s,
             priority=_SENSOR_PRIORITY,
         )
+    picture_table = writer.table("system_tracks")
+    nations = [str(n) for n in assembly.network.nations]
+    for nation, node in nodes.items():
+
+        def record_picture(time_s: float, node: Node = node) -> None:
+            picture_table.append(system_track_columns(node.snapshot(time_s), nations))
+
+        kernel.every(
+            options.truth_period_s,
+            record_picture,
+            start_s=0.0,
+            until_s=duration_s,
+            priority=_PICTURE_PRIORITY,
+        )
+        if node.forwards:
+            period = options.node.report_period_s
+            phase = float(streams.stream(f"report-phase/{nation}").uniform(0.0, period))
+            kernel.every(
+                period,
+                node.on_report_cycle,
+                start_s=phase,
+                until_s=duration_s,
+                priority=_REPORT_PRIORITY,
+            )
 
 
 def summarise(run_dir: Path) -> dict[str, Any]:

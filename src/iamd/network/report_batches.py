@@ -1,0 +1,127 @@
+"""Track-report batches through the guards: the adapter between the wire record and the guards.
+
+The guards work on :class:`~iamd.network.guard.LabelledTracks` (labels, kinematics, sensor
+id). A node's outbound side builds a full :class:`~iamd.messages.reports.TrackReports`
+batch, shows its labelled view to the guard, and keeps the released rows with the guard's
+sanitised state, covariance and sensor id (:func:`released_reports`); the inbound side keeps
+the accepted rows (:func:`take_reports`). Everything else in a report travels unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from iamd.core.ids import NationCode
+from iamd.messages.reports import TrackReports
+from iamd.network.guard import LabelledTracks, OutboundRelease
+
+_BATCH_FIELDS = frozenset({"sender", "sent_at", "sequence", "nations"})
+ITEM_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in dataclasses.fields(TrackReports) if f.name not in _BATCH_FIELDS
+)
+"""Names of the per-item array fields of :class:`TrackReports`."""
+
+
+def labelled_tracks(reports: TrackReports) -> LabelledTracks:
+    """The guards' view of a batch: labels, originator's local track numbers, kinematics.
+
+    The track number the guards audit is the originator's *local* track number: it is unique
+    per originator and stays the same for a track's life, while the network number can
+    change when numbers are reconciled.
+    """
+    return LabelledTracks(
+        nations=reports.nations,
+        track_number=reports.local_track_number,
+        originator=reports.originator,
+        classification=reports.classification,
+        rel_to=reports.rel_to,
+        caveats=reports.caveats,
+        category=reports.category,
+        sensor_id=reports.sensor_id,
+        valid_at_s=reports.valid_at,
+        state=reports.state,
+        covariance=reports.covariance,
+    )
+
+
+def take_reports(reports: TrackReports, index: npt.ArrayLike) -> TrackReports:
+    """The items at ``index`` (integer positions or a boolean mask); batch fields unchanged."""
+    rows = np.asarray(index)
+    items: dict[str, Any] = {name: getattr(reports, name)[rows] for name in ITEM_FIELDS}
+    return dataclasses.replace(reports, **items)
+
+
+def concatenate_reports(parts: Sequence[TrackReports]) -> TrackReports:
+    """The items of ``parts`` in order, as one batch with the first part's batch fields.
+
+    Raises
+    ------
+    ValueError
+        If ``parts`` is empty or the parts use different nation tables.
+    """
+    if not parts:
+        raise ValueError("concatenate_reports needs at least one batch")
+    first = parts[0]
+    if any(part.nations != first.nations for part in parts[1:]):
+        raise ValueError("concatenate_reports: every batch must use the same nation table")
+    if len(parts) == 1:
+        return first
+    items: dict[str, Any] = {
+        name: np.concatenate([getattr(part, name) for part in parts]) for name in ITEM_FIELDS
+    }
+    return dataclasses.replace(first, **items)
+
+
+def released_reports(
+    reports: TrackReports,
+    release: OutboundRelease,
+    *,
+    sender: NationCode,
+    sent_at: float,
+    sequence: int,
+) -> TrackReports:
+    """The released rows of ``reports`` as the guard let them out, as a new message.
+
+    Parameters
+    ----------
+    reports : TrackReports
+        The batch whose :func:`labelled_tracks` view the guard decided on.
+    release : OutboundRelease
+        The guard's answer for one recipient.
+    sender : NationCode
+        The node sending the message (signs it).
+    sent_at : float
+        Send time, s since the scenario epoch.
+    sequence : int
+        The sender's message counter.
+
+    Returns
+    -------
+    TrackReports
+        One row per released item, with the sanitised state, covariance and sensor id.
+    """
+    kept = take_reports(reports, release.index)
+    out = release.released
+    return dataclasses.replace(
+        kept,
+        sender=sender,
+        sent_at=float(sent_at),
+        sequence=int(sequence),
+        state=out.state,
+        covariance=out.covariance,
+        sensor_id=out.sensor_id,
+    )
+
+
+__all__ = [
+    "ITEM_FIELDS",
+    "concatenate_reports",
+    "labelled_tracks",
+    "released_reports",
+    "take_reports",
+]
