@@ -12,7 +12,7 @@ import pytest
 from iamd.core.ids import NationCode, SensorId
 from iamd.fusion import AirPicture
 from iamd.geo import geodetic_to_ecef
-from iamd.messages import Caveat, Classification, LocalTracks, ReleasabilityLabel, TrackReports
+from iamd.messages import Classification, LocalTracks, ReleasabilityLabel, TrackReports
 from iamd.messages.tracks import TrackStatus
 from iamd.network import (
     AuditRecords,
@@ -78,11 +78,9 @@ class Wire:
             nodes[hop].on_message(now_s, data)
 
 
-def sensor_label(
-    owner: NationCode, rel_to: set[NationCode], caveats: Caveat = Caveat(0)
-) -> ReleasabilityLabel:
+def sensor_label(owner: NationCode, rel_to: set[NationCode]) -> ReleasabilityLabel:
     return ReleasabilityLabel(
-        classification=SECRET, rel_to=frozenset(rel_to | {owner}), originator=owner, caveats=caveats
+        classification=SECRET, rel_to=frozenset(rel_to | {owner}), originator=owner
     )
 
 
