@@ -7,6 +7,7 @@ argument) is printed as a message and turned into a non-zero exit status; no tra
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -17,9 +18,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from iamd.core.errors import IamdError, ScenarioError
-from iamd.scenario import DEFAULT_SCENARIO, builtin_names, resolve_scenario
+from iamd.core.errors import ConfigurationError, IamdError, ScenarioError
+from iamd.scenario import (
+    DEFAULT_SCENARIO,
+    apply_variant,
+    builtin_names,
+    resolve_scenario,
+    variant_names,
+)
 from iamd.sim import RunOptions, run_scenario, summarise
+from iamd.sim.compare import Comparison, compare_variants
 
 app = typer.Typer(
     name="iamd",
@@ -69,13 +77,20 @@ def run(
         bool,
         typer.Option("--json", help="Print a machine-readable summary as the last line of stdout."),
     ] = False,
+    variant: Annotated[
+        str | None,
+        typer.Option(help="Run one of the scenario's variants (listed by `iamd scenarios`)."),
+    ] = None,
 ) -> None:
     """Run a scenario and write its recording.
 
-    Examples: ``iamd run``; ``iamd run test-tiny --seed 2 --out runs/tiny --json``.
+    Examples: ``iamd run``; ``iamd run test-tiny --seed 2 --out runs/tiny --json``;
+    ``iamd run western-pacific --variant national``.
     """
     try:
         model, text, _origin = resolve_scenario(scenario)
+        if variant is not None:
+            apply_variant(model, variant)  # a bad name fails here, before any output
         actual_seed = model.seed if seed is None else seed
         run_dir = out if out is not None else _default_run_dir(model.name, actual_seed)
         with Progress(
@@ -97,7 +112,9 @@ def run(
                 model,
                 text,
                 run_dir,
-                options=RunOptions(seed=seed, duration_s=duration, progress=advance),
+                options=RunOptions(
+                    seed=seed, duration_s=duration, progress=advance, variant=variant
+                ),
             )
         summary = summarise(result.run_dir)
     except IamdError as error:
@@ -142,6 +159,107 @@ def validate(
 
 
 @app.command()
+def compare(
+    scenario: Annotated[
+        str, typer.Argument(help="Built-in scenario name or path to a scenario YAML file.")
+    ] = DEFAULT_SCENARIO,
+    seeds: Annotated[int, typer.Option(min=1, help="Number of seeds per variant.")] = 5,
+    first_seed: Annotated[int, typer.Option(min=0, help="First seed; then +1, +2, …")] = 1,
+    variants: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated variants, baseline first (default: every declared variant)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Directory for the runs (default: runs/compare-NAME-TIMESTAMP)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Parallel runs (default: one per CPU).")
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the comparison as JSON as the last line of stdout."),
+    ] = False,
+) -> None:
+    """Compare the scenario's variants over seeds: means, 95 % intervals, paired differences.
+
+    Every variant runs with the same seeds (common random numbers); differences to the
+    first variant are paired seed by seed. Example: ``iamd compare western-pacific --seeds 5``
+    or ``iamd compare test-duo --seeds 3 --variants national,as-written``.
+    """
+    try:
+        model, text, origin = resolve_scenario(scenario)
+        chosen = [v.strip() for v in variants.split(",")] if variants else None
+        if chosen is not None:
+            for name in chosen:
+                apply_variant(model, name)  # unknown names fail before any run
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out_dir = out if out is not None else Path("runs") / f"compare-{model.name}-{stamp}"
+        if out_dir.exists() and any(out_dir.iterdir()):
+            raise ConfigurationError(f"{out_dir}: output directory exists and is not empty")
+        names = chosen or (variant_names(model)[1:] or variant_names(model))
+        total = len(names) * seeds
+        done = 0
+
+        def advance(variant: str, seed: int) -> None:
+            nonlocal done
+            done += 1
+            _err.print(f"[{done}/{total}] {variant} seed {seed} done", highlight=False)
+
+        result = compare_variants(
+            model,
+            text,
+            out_dir,
+            seeds=list(range(first_seed, first_seed + seeds)),
+            variants=chosen,
+            workers=workers,
+            filename=str(origin),
+            progress=advance,
+        )
+    except IamdError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        _err.print("interrupted: finished runs are readable in the output directory")
+        raise typer.Exit(130) from None
+    _print_comparison(result)
+    if as_json:
+        print(json.dumps(result.to_dict(), sort_keys=True, separators=(",", ":")))
+
+
+def _estimate(mean: float, half: float, digits: int) -> str:
+    if not math.isfinite(mean):
+        return "—"
+    if not math.isfinite(half):
+        return f"{mean:,.{digits}f}"
+    return f"{mean:,.{digits}f} ± {half:,.{digits}f}"
+
+
+def _print_comparison(result: Comparison) -> None:
+    _out.print(
+        f"[bold]{result.scenario}[/bold]: {len(result.variants)} variants × "
+        f"{len(result.seeds)} seeds ({', '.join(map(str, result.seeds))}); "
+        f"mean ± 95 % CI; Δ = paired difference to {result.baseline}",
+        highlight=False,
+    )
+    table = Table("figure", *result.variants, title="architecture comparison")
+    for name in result.names():
+        digits = 1 if name.startswith("warning_s") or name == "release_violations" else 3
+        cells = []
+        for variant in result.variants:
+            e = result.estimate(variant, name)
+            cell = _estimate(e.mean, e.half_width, digits)
+            if variant != result.baseline:
+                d = result.difference(variant, name)
+                if math.isfinite(d.mean):
+                    cell += f"\nΔ {_estimate(d.mean, d.half_width, digits)}"
+            cells.append(cell)
+        table.add_row(name, *cells)
+    _out.print(table)
+
+
+@app.command()
 def scenarios() -> None:
     """List the built-in scenarios (the default is marked)."""
     for name in builtin_names():
@@ -155,6 +273,12 @@ def scenarios() -> None:
         )
         if model.description:
             _out.print(f"    {model.description}", markup=False, highlight=False)
+        if model.variants:
+            _out.print(
+                f"    variants: {', '.join(v.name for v in model.variants)}",
+                markup=False,
+                highlight=False,
+            )
 
 
 @app.command()
@@ -226,12 +350,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
         )
     _out.print(sensors)
     if summary.get("tracking"):
-        _print_tracking(summary["tracking"])
+        _print_tracking(summary["tracking"], "each node's local tracks (own sensors only)")
+    if summary.get("picture"):
+        _print_tracking(summary["picture"], "each node's air picture (fused from every source)")
+    if summary.get("network"):
+        _print_network(summary["network"], summary.get("release_violations"))
     if summary.get("recording_hash"):
         _out.print(f"recording hash {summary['recording_hash'][:16]}…", highlight=False)
 
 
-def _print_tracking(nodes: list[dict[str, Any]]) -> None:
+def _print_tracking(nodes: list[dict[str, Any]], what: str) -> None:
     table = Table(
         "node",
         "tracks",
@@ -242,7 +370,7 @@ def _print_tracking(nodes: list[dict[str, Any]]) -> None:
         "vel. m/s",
         "TN chg",
         "GOSPA m",
-        title="each node's local air picture (SIAP attributes, mean GOSPA)",
+        title=f"{what}: SIAP attributes, mean GOSPA",
     )
     for node in nodes:
         siap = node["siap"]
@@ -258,6 +386,91 @@ def _print_tracking(nodes: list[dict[str, Any]]) -> None:
             _fmt(node["mean_gospa_m"], "", 0),
         )
     _out.print(table)
+
+
+def _print_network(network: dict[str, Any], violations: int | None) -> None:
+    common = network["commonality"]
+    pairs = "; ".join(
+        f"{'-'.join(p['nations'])} {_fmt(p['commonality'], '', 3)}" for p in common["pairwise"]
+    )
+    _out.print(
+        f"commonality {_fmt(common['commonality'], '', 3)} over "
+        f"{common['object_times']:,} shared object-seconds (pairwise: {pairs or '—'}); "
+        f"network numbers per object "
+        f"{_fmt(max(common['numbers_per_object'].values(), default=None))} at most; "
+        f"coalition completeness {_fmt(network['coverage']['coalition_completeness'], '', 3)}",
+        highlight=False,
+    )
+    staleness = {row["node"]: row for row in network["staleness"]}
+    warning = {row["node"]: row for row in network["warning"]}
+    nations = Table(
+        "node",
+        "coverage",
+        "own share",
+        "warning s",
+        "own-sensor warning s",
+        "staleness s (mean/p95)",
+        title="what each nation's picture holds of the coalition's (release coverage)",
+    )
+    for row in network["coverage"]["nations"]:
+        node = row["node"]
+        stale = staleness.get(node)
+        warn = warning.get(node)
+        nations.add_row(
+            node,
+            _fmt(row["coverage"], "", 3),
+            _fmt(row["own_share"], "", 3),
+            _fmt(warn["picture"]["mean_warning_s"] if warn else None, "", 0),
+            _fmt(warn["own"]["mean_warning_s"] if warn else None, "", 0),
+            f"{_fmt(stale['mean_s'])}/{_fmt(stale['p95_s'])}" if stale else "—",
+        )
+    _out.print(nations)
+    if network["links"]:
+        links = Table(
+            "link",
+            "messages",
+            "delivered",
+            "drops",
+            "delay s (mean/p95)",
+            "reports/s",
+            title="links",
+        )
+        for row in network["links"]:
+            drops = ", ".join(f"{k} {v}" for k, v in row["drops"].items() if v) or "—"
+            links.add_row(
+                f"{row['sender']}→{row['receiver']}",
+                f"{row['messages']:,}",
+                _fmt(row["delivered_fraction"], "", 3),
+                drops,
+                f"{_fmt(row['mean_delay_s'], '', 2)}/{_fmt(row['p95_delay_s'], '', 2)}",
+                _fmt(row["reports_per_s"], "", 2),
+            )
+        _out.print(links)
+    if network["releases_by_originator"]:
+        releases = Table(
+            "originator",
+            "to",
+            "released",
+            "sanitised",
+            "denied (by reason)",
+            title="release decisions (every hop, by whose data it was)",
+        )
+        for row in network["releases_by_originator"]:
+            reasons = ", ".join(f"{k} {v}" for k, v in row["denials"].items() if v)
+            releases.add_row(
+                row["sender"],
+                row["recipient"],
+                f"{row['released']:,}",
+                f"{row['sanitised']:,}",
+                f"{row['denied']:,}" + (f" ({reasons})" if reasons else ""),
+            )
+        _out.print(releases)
+    rejected = sum(row["rejected"] for row in network["rejects"])
+    _out.print(
+        f"release violations {_fmt(violations)} (invariant checker); "
+        f"messages rejected by inbound gates {rejected:,}",
+        highlight=False,
+    )
 
 
 def main() -> None:

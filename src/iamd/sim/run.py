@@ -18,7 +18,7 @@ from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
 from iamd.messages import TrackReports, TruthState
-from iamd.metrics import detection_summary, tracking_summaries
+from iamd.metrics import detection_summary, network_summary, tracking_summaries
 from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
 from iamd.record.columns import (
@@ -386,7 +386,13 @@ def _schedule(
 
 
 def summarise(run_dir: Path) -> dict[str, Any]:
-    """The summary of a recording as a JSON-ready dictionary (what ``iamd show`` prints)."""
+    """The summary of a recording as a JSON-ready dictionary (what ``iamd show`` prints).
+
+    ``tracking`` assesses each node's own local tracks, ``picture`` its air picture (system
+    tracks, fused from every source it receives), and ``network`` the figures of the
+    exchange: commonality, release coverage, warning time, staleness, links, releases and
+    rejected messages (``docs/metrics.md``).
+    """
     recording = Recording(run_dir)
     figures = detection_summary(
         recording.table("threats"), recording.table("sensors"), recording.table("detections")
@@ -394,21 +400,40 @@ def summarise(run_dir: Path) -> dict[str, Any]:
     meta = recording.meta
     wall = meta.get("wall_time_s")
     duration = meta.get("duration_s")
+    truth = recording.table("truth")
+    local_tracks = recording.table("local_tracks")
+    system_tracks = recording.table("system_tracks")
+    network: dict[str, Any] | None = None
+    picture: list[dict[str, Any]] = []
+    if system_tracks.num_rows and duration:
+        nations = meta.get("nations") or sorted(set(system_tracks["node"].to_pylist()))
+        network = network_summary(
+            truth=truth,
+            threats=recording.table("threats"),
+            local_tracks=local_tracks,
+            system_tracks=system_tracks,
+            audit=recording.table("audit"),
+            deliveries=recording.table("deliveries"),
+            link_events=recording.table("link_events"),
+            rejects=recording.table("rejects"),
+            duration_s=float(duration),
+            nations=nations,
+        ).to_dict()
+        picture = network.pop("picture")
     return {
         "run_dir": str(run_dir),
         "scenario": meta.get("scenario"),
+        "variant": meta.get("variant"),
         "status": recording.status,
         "seed": meta.get("seed"),
         "duration_s": duration,
         "wall_time_s": wall,
         "speedup": (duration / wall) if wall and duration else None,
         "recording_hash": meta.get("recording_hash"),
+        "release_violations": meta.get("release_violations"),
         "rows": meta.get("rows"),
         "detection": figures.to_dict(),
-        "tracking": [
-            node.to_dict()
-            for node in tracking_summaries(
-                recording.table("truth"), recording.table("local_tracks")
-            )
-        ],
+        "tracking": [node.to_dict() for node in tracking_summaries(truth, local_tracks)],
+        "picture": picture,
+        "network": network,
     }
