@@ -18,6 +18,7 @@ def test_help_everywhere() -> None:
         ["validate", "--help"],
         ["scenarios", "--help"],
         ["show", "--help"],
+        ["compare", "--help"],
     ):
         result = runner.invoke(app, args)
         assert "Usage" in result.output, args
@@ -95,3 +96,27 @@ def test_show_of_a_missing_directory(tmp_path: Path) -> None:
     result = runner.invoke(app, ["show", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert "not a run directory" in result.output
+
+
+def test_compare_prints_a_table_and_json(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app,
+        ["compare", "test-duo", "--seeds", "1", "--duration", "60", "--out", str(out), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "architecture comparison" in result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert data["baseline"] == "national"
+    assert set(data["variants"]) == {"national", "as-written"}
+
+
+def test_compare_and_run_refuse_an_unknown_variant_without_a_traceback(tmp_path: Path) -> None:
+    for args in (
+        ["compare", "test-duo", "--variants", "national,nope", "--out", str(tmp_path / "c")],
+        ["run", "test-duo", "--variant", "nope", "--out", str(tmp_path / "r")],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, args
+        assert "Traceback" not in result.output
+        assert "nope" in result.output

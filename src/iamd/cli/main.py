@@ -24,10 +24,9 @@ from iamd.scenario import (
     apply_variant,
     builtin_names,
     resolve_scenario,
-    variant_names,
 )
 from iamd.sim import RunOptions, run_scenario, summarise
-from iamd.sim.compare import Comparison, compare_variants
+from iamd.sim.compare import Comparison, compare_variants, default_variants
 
 app = typer.Typer(
     name="iamd",
@@ -178,6 +177,9 @@ def compare(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Parallel runs (default: one per CPU).")
     ] = None,
+    duration: Annotated[
+        float | None, typer.Option(min=0.0, help="Stop every run after this many seconds.")
+    ] = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the comparison as JSON as the last line of stdout."),
@@ -199,7 +201,7 @@ def compare(
         out_dir = out if out is not None else Path("runs") / f"compare-{model.name}-{stamp}"
         if out_dir.exists() and any(out_dir.iterdir()):
             raise ConfigurationError(f"{out_dir}: output directory exists and is not empty")
-        names = chosen or (variant_names(model)[1:] or variant_names(model))
+        names = chosen or default_variants(model)
         total = len(names) * seeds
         done = 0
 
@@ -215,6 +217,7 @@ def compare(
             seeds=list(range(first_seed, first_seed + seeds)),
             variants=chosen,
             workers=workers,
+            duration_s=duration,
             filename=str(origin),
             progress=advance,
         )

@@ -185,11 +185,27 @@ def run_figures(summary: Mapping[str, Any]) -> Figures:
     return figures
 
 
-def _one_run(job: tuple[str, str, str, int, str]) -> tuple[str, int, str, Figures]:
+def default_variants(scenario: schema.Scenario) -> list[str]:
+    """The variants a comparison runs by default: every declared one, baseline first.
+
+    A scenario declaring a single variant (say ``national``) is compared with itself as
+    written: ``[national, as-written]``; one declaring none runs ``as-written`` alone.
+    """
+    declared = variant_names(scenario)[1:]
+    return declared if len(declared) >= 2 else [*declared, AS_WRITTEN]
+
+
+def _one_run(
+    job: tuple[str, str, str, int, str, float | None],
+) -> tuple[str, int, str, Figures]:
     """Run one (variant, seed) in a worker process and reduce it to its figures."""
-    text, filename, variant, seed, run_dir = job
+    text, filename, variant, seed, run_dir, duration_s = job
     scenario = load_scenario_text(text, filename)
-    options = RunOptions(seed=seed, variant=None if variant == AS_WRITTEN else variant)
+    options = RunOptions(
+        seed=seed,
+        variant=None if variant == AS_WRITTEN else variant,
+        duration_s=duration_s,
+    )
     run_scenario(scenario, text, Path(run_dir), options=options)
     return variant, seed, run_dir, run_figures(summarise(Path(run_dir)))
 
@@ -202,6 +218,7 @@ def compare_variants(
     seeds: Sequence[int],
     variants: Sequence[str] | None = None,
     workers: int | None = None,
+    duration_s: float | None = None,
     filename: str = "scenario.yaml",
     progress: Callable[[str, int], None] | None = None,
 ) -> Comparison:
@@ -218,10 +235,11 @@ def compare_variants(
     seeds : sequence of int
         Root seeds, the same for every variant (common random numbers).
     variants : sequence of str, optional
-        Variant names; default every declared variant (``as-written`` when there is none).
-        The first is the baseline of the differences.
+        Variant names, baseline first; default :func:`default_variants`.
     workers : int, optional
         Worker processes (default: the CPU count, at most the number of runs).
+    duration_s : float, optional
+        Stop every run earlier than the scenario's duration, s.
     filename : str
         Name used in error messages when a worker reloads the scenario.
     progress : callable, optional
@@ -237,7 +255,7 @@ def compare_variants(
         If a variant is unknown or repeated, or no seed is given.
     """
     known = variant_names(scenario)
-    chosen = list(variants) if variants else (known[1:] or known)
+    chosen = list(variants) if variants else default_variants(scenario)
     unknown = [v for v in chosen if v not in known]
     if unknown:
         raise ConfigurationError(
@@ -249,7 +267,7 @@ def compare_variants(
     if not seeds:
         raise ConfigurationError("compare needs at least one seed")
     jobs = [
-        (text, filename, variant, int(seed), str(out_dir / variant / f"seed-{seed}"))
+        (text, filename, variant, int(seed), str(out_dir / variant / f"seed-{seed}"), duration_s)
         for seed in seeds
         for variant in chosen
     ]
@@ -286,4 +304,11 @@ def compare_variants(
     )
 
 
-__all__ = ["Comparison", "Estimate", "Figures", "compare_variants", "run_figures"]
+__all__ = [
+    "Comparison",
+    "Estimate",
+    "Figures",
+    "compare_variants",
+    "default_variants",
+    "run_figures",
+]
