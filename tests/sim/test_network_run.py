@@ -109,3 +109,32 @@ def test_a_link_outage_drops_messages_and_the_pictures_part(tmp_path: Path) -> N
     assert set(events["drop_reason"].to_pylist()) == {"OUTAGE"}
     assert recording.table("deliveries").num_rows == 0
     assert picture_sources(recording, "JPN") == {"JPN"}
+
+
+def commonality_of(recording: Recording) -> dict[str, object]:
+    from iamd.sim import summarise
+
+    network = summarise(recording.run_dir)["network"]
+    assert network is not None
+    common: dict[str, object] = network["commonality"]
+    return common
+
+
+def test_commonality_is_one_with_a_perfect_link(tmp_path: Path) -> None:
+    text = DUO_TEXT.replace(
+        "{a: USA, b: JPN, latency_s: 0.5, jitter_s: 0.05, loss_probability: 0.01}",
+        "{a: USA, b: JPN}",
+    )
+    common = commonality_of(run(tmp_path, "perfect", text))
+    assert common["object_times"] > 500  # both nations hold the ballistic missiles for long
+    assert common["commonality"] == 1.0
+    assert set(common["numbers_per_object"].values()) == {1}  # type: ignore[attr-defined]
+
+
+def test_commonality_drops_when_the_link_fails_as_the_raid_starts(tmp_path: Path) -> None:
+    text = DUO_TEXT.replace(
+        "loss_probability: 0.01}",
+        "loss_probability: 0.01, outages: [{start_s: 0, end_s: 200}]}",
+    )
+    common = commonality_of(run(tmp_path, "cut", text))
+    assert common["commonality"] < 0.6  # type: ignore[operator]
