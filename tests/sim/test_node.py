@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from iamd.core.ids import NationCode, SensorId
 from iamd.fusion import AirPicture
@@ -27,6 +29,7 @@ from iamd.network import (
     Sanitisation,
     SharingAgreement,
     Topology,
+    check_releases,
     decode,
 )
 from iamd.sim.build import next_hops, picture_config, tracker_config
@@ -383,3 +386,54 @@ def test_the_inbound_guard_refuses_what_a_faulty_sender_released(one_message) ->
     assert not delivered.accepted.any()
     assert set(delivered.reason.tolist()) == {DenyReason.NO_AGREEMENT}
     assert remote_sources(jpn, 20.5) == set()
+
+
+# --- property: nothing reaches a nation outside REL TO or without an agreement ------------------
+
+_PAIRS = [(a, b) for a in NATIONS for b in NATIONS if a != b]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    agreed=st.sets(st.sampled_from(_PAIRS)),
+    rel_to=st.fixed_dictionaries({n: st.sets(st.sampled_from(NATIONS)) for n in NATIONS}),
+    hub=st.booleans(),
+)
+def test_no_item_reaches_a_nation_it_is_not_released_to(
+    agreed: set[tuple[NationCode, NationCode]],
+    rel_to: dict[NationCode, set[NationCode]],
+    hub: bool,
+) -> None:
+    agreements = [agreement(a, b) for a, b in sorted(agreed)]
+    labels = {n: sensor_label(n, rel_to[n]) for n in NATIONS}
+    links = [(USA, JPN), (USA, AUS)] if hub else None
+    nodes, wire, sinks = network(agreements, labels, links=links)
+    for k, n in enumerate(NATIONS):
+        nodes[n].on_local_tracks(tracks(n, 10.0, first_number=10 * k + 1), SensorId(f"{n}-R"))
+    for now in (10.0, 10.5, 11.0, 11.5):  # report, then let relays pass it on
+        for n in NATIONS:
+            nodes[n].on_report_cycle(now)
+        wire.deliver(nodes, now + 0.25)
+    policy = ReleasePolicy(
+        agreements=tuple(agreements), clearances=dict.fromkeys(NATIONS, int(SECRET))
+    )
+    audits = [a for s in sinks.values() for a in s.audits]
+    deliveries = [d for s in sinks.values() for d in s.deliveries]
+    if audits:
+        delivered = DeliveryRecords.concatenate(deliveries) if deliveries else None
+        assert check_releases(AuditRecords.concatenate(audits), policy, delivered=delivered) == []
+    for n in NATIONS:
+        received = remote_sources(nodes[n], 12.0)
+        for originator in received:
+            assert n in labels[originator].rel_to
+            assert (originator, n) in agreed
+        # And everything the policy allows arrives (with a route: direct, or via the hub).
+        for originator in NATIONS:
+            if originator == n or n not in labels[originator].rel_to:
+                continue
+            if (originator, n) not in agreed:
+                continue
+            direct = not hub or USA in (originator, n)
+            relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
+            if direct or relayed:
+                assert originator in received, (originator, n)
