@@ -1,7 +1,7 @@
 """The network sections: clearances, sensor labels, links, topologies and sharing agreements.
 
-``network_of`` below is the reference conversion from a validated scenario to the network
-stage's dataclasses; the tests prove that no validated scenario makes them raise.
+``network_of`` below converts a validated scenario to the network stage's dataclasses with
+:mod:`iamd.sim.build`; the tests prove that no validated scenario makes them raise.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from iamd.network import (
     Topology,
 )
 from iamd.scenario import (
-    AgreementSpec,
     CategoryName,
     CaveatName,
     ClassificationName,
@@ -41,6 +40,7 @@ from iamd.scenario import (
     resolve_scenario,
     variant_names,
 )
+from iamd.sim.build import link_config, release_policy, sharing_agreement
 
 HEAD = """\
 name: net
@@ -84,51 +84,7 @@ def issues_of(body: str) -> list[str]:
     return str(caught.value).splitlines()
 
 
-# The reference conversion ------------------------------------------------------------------
-
-
-def link_config(link: LinkSpec) -> LinkConfig:
-    budget = link.slot_budget
-    return LinkConfig(
-        a=NationCode(link.a),
-        b=NationCode(link.b),
-        directed=link.directed,
-        latency_s=link.latency_s,
-        jitter_s=link.jitter_s,
-        loss_probability=link.loss_probability,
-        capacity_reports_per_s=link.capacity_reports_per_s,
-        slot_budget=None
-        if budget is None
-        else SlotBudget(
-            slots_per_frame=budget.slots_per_frame,
-            slots_per_report=budget.slots_per_report,
-            frame_s=budget.frame_s,
-            offset_s=budget.offset_s,
-        ),
-        max_queue_reports=link.max_queue_reports,
-        max_queue_delay_s=link.max_queue_delay_s,
-        outages=tuple((window.start_s, window.end_s) for window in link.outages),
-        queue_during_outage=link.queue_during_outage,
-    )
-
-
-def sharing_agreement(spec: AgreementSpec) -> SharingAgreement:
-    sanitise = spec.sanitise
-    return SharingAgreement(
-        provider=NationCode(spec.provider),
-        recipient=NationCode(spec.recipient),
-        max_classification=int(spec.max_classification.level),
-        categories=spec.category_codes,
-        caveats_allowed=int(spec.caveat_flags),
-        sanitise=None
-        if sanitise is None
-        else Sanitisation(
-            position_quantum_m=sanitise.position_quantum_m,
-            min_position_sigma_m=sanitise.min_position_sigma_m,
-            strip_sensor_identity=sanitise.strip_sensor_identity,
-            delay_s=sanitise.delay_s,
-        ),
-    )
+# The conversion of iamd.sim.build ----------------------------------------------------------
 
 
 def network_of(
@@ -136,10 +92,7 @@ def network_of(
 ) -> tuple[Topology, ReleasePolicy, dict[str, ReleasabilityLabel]]:
     nations = [NationCode(n.code) for n in scenario.nations]
     topology = Topology([link_config(x) for x in scenario.expanded_links()], nodes=nations)
-    policy = ReleasePolicy(
-        agreements=tuple(sharing_agreement(a) for a in scenario.sharing_agreements),
-        clearances={NationCode(n.code): int(n.clearance.level) for n in scenario.nations},
-    )
+    policy = release_policy(scenario)
     labels = {s.name: scenario.sensor_releasability(s) for s in scenario.sensors}
     return topology, policy, labels
 

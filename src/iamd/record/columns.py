@@ -91,6 +91,30 @@ def platform_columns(sites: Sequence[str], states: Sequence[PlatformState]) -> C
     }
 
 
+STATE_NAMES = ("x_m", "y_m", "z_m", "vx_mps", "vy_mps", "vz_mps")
+"""Columns of an ECEF state (position m, velocity m/s), in state order."""
+
+IMPACT_NAMES = (
+    "impact_time_s",
+    "impact_lat_deg",
+    "impact_lon_deg",
+    "impact_semi_major_m",
+    "impact_semi_minor_m",
+    "impact_orientation_deg",
+)
+"""Columns of an impact prediction, named as the message fields."""
+
+
+def state_columns(state: npt.NDArray[np.float64]) -> Columns:
+    """The six state columns of ``(K, 6)`` ECEF states."""
+    return {name: state[:, j] for j, name in enumerate(STATE_NAMES)}
+
+
+def impact_columns(tracks: LocalTracks | SystemTracks) -> Columns:
+    """The impact-prediction columns of a batch of tracks."""
+    return {name: getattr(tracks, name) for name in IMPACT_NAMES}
+
+
 def track_columns(tracks: LocalTracks) -> Columns:
     """Rows of the ``local_tracks`` table for one step of one node."""
     count = len(tracks)
@@ -103,18 +127,8 @@ def track_columns(tracks: LocalTracks) -> Columns:
         "category": tracks.category.astype(np.int8),
         "quality": tracks.quality.astype(np.int8),
         "updated_at_s": tracks.updated_at,
-        "x_m": state[:, 0],
-        "y_m": state[:, 1],
-        "z_m": state[:, 2],
-        "vx_mps": state[:, 3],
-        "vy_mps": state[:, 4],
-        "vz_mps": state[:, 5],
-        "impact_time_s": tracks.impact_time_s,
-        "impact_lat_deg": tracks.impact_lat_deg,
-        "impact_lon_deg": tracks.impact_lon_deg,
-        "impact_semi_major_m": tracks.impact_semi_major_m,
-        "impact_semi_minor_m": tracks.impact_semi_minor_m,
-        "impact_orientation_deg": tracks.impact_orientation_deg,
+        **state_columns(state),
+        **impact_columns(tracks),
         "covariance": list(tracks.covariance.reshape(count, 36)),
     }
 
@@ -160,12 +174,7 @@ def system_track_columns(tracks: SystemTracks, nations: Sequence[str]) -> Column
         "category": tracks.category.astype(np.int8),
         "quality": tracks.quality.astype(np.int8),
         "updated_at_s": tracks.updated_at,
-        "x_m": state[:, 0],
-        "y_m": state[:, 1],
-        "z_m": state[:, 2],
-        "vx_mps": state[:, 3],
-        "vy_mps": state[:, 4],
-        "vz_mps": state[:, 5],
+        **state_columns(state),
         "pxx_m2": cov[:, 0, 0],
         "pxy_m2": cov[:, 0, 1],
         "pxz_m2": cov[:, 0, 2],
@@ -179,12 +188,7 @@ def system_track_columns(tracks: SystemTracks, nations: Sequence[str]) -> Column
         "merged_into": tracks.merged_into.astype(np.int64),
         "previous_number": tracks.previous_number.astype(np.int64),
         "split_from": tracks.split_from.astype(np.int64),
-        "impact_time_s": tracks.impact_time_s,
-        "impact_lat_deg": tracks.impact_lat_deg,
-        "impact_lon_deg": tracks.impact_lon_deg,
-        "impact_semi_major_m": tracks.impact_semi_major_m,
-        "impact_semi_minor_m": tracks.impact_semi_minor_m,
-        "impact_orientation_deg": tracks.impact_orientation_deg,
+        **impact_columns(tracks),
     }
 
 

@@ -7,6 +7,26 @@ import pyarrow as pa
 FORMAT_VERSION = 1
 """Version of the run-directory layout; bumped on any incompatible change."""
 
+_STATE = [
+    ("x_m", pa.float64()),
+    ("y_m", pa.float64()),
+    ("z_m", pa.float64()),
+    ("vx_mps", pa.float64()),
+    ("vy_mps", pa.float64()),
+    ("vz_mps", pa.float64()),
+]
+"""ECEF position (m) and velocity (m/s) columns, shared by every table of states."""
+
+_IMPACT = [
+    ("impact_time_s", pa.float64()),
+    ("impact_lat_deg", pa.float64()),
+    ("impact_lon_deg", pa.float64()),
+    ("impact_semi_major_m", pa.float64()),
+    ("impact_semi_minor_m", pa.float64()),
+    ("impact_orientation_deg", pa.float64()),
+]
+"""Impact-prediction columns, shared by ``local_tracks`` and ``system_tracks``."""
+
 TRUTH = pa.schema(
     [
         ("time_s", pa.float64()),
@@ -14,12 +34,7 @@ TRUTH = pa.schema(
         ("threat_index", pa.int32()),
         ("category", pa.int8()),
         ("phase", pa.int8()),
-        ("x_m", pa.float64()),
-        ("y_m", pa.float64()),
-        ("z_m", pa.float64()),
-        ("vx_mps", pa.float64()),
-        ("vy_mps", pa.float64()),
-        ("vz_mps", pa.float64()),
+        *_STATE,
         ("lat_deg", pa.float64()),
         ("lon_deg", pa.float64()),
         ("alt_m", pa.float64()),
@@ -95,32 +110,14 @@ LOCAL_TRACKS = pa.schema(
         ("category", pa.int8()),
         ("quality", pa.int8()),
         ("updated_at_s", pa.float64()),
-        ("x_m", pa.float64()),
-        ("y_m", pa.float64()),
-        ("z_m", pa.float64()),
-        ("vx_mps", pa.float64()),
-        ("vy_mps", pa.float64()),
-        ("vz_mps", pa.float64()),
-        ("impact_time_s", pa.float64()),
-        ("impact_lat_deg", pa.float64()),
-        ("impact_lon_deg", pa.float64()),
-        ("impact_semi_major_m", pa.float64()),
-        ("impact_semi_minor_m", pa.float64()),
-        ("impact_orientation_deg", pa.float64()),
+        *_STATE,
+        *_IMPACT,
         # Row-major 6×6 state covariance: a fixed-size list keeps it one column that Arrow,
         # Polars and DuckDB all read as an array.
         ("covariance", pa.list_(pa.float64(), 36)),
     ]
 )
 
-_IMPACT = [
-    ("impact_time_s", pa.float64()),
-    ("impact_lat_deg", pa.float64()),
-    ("impact_lon_deg", pa.float64()),
-    ("impact_semi_major_m", pa.float64()),
-    ("impact_semi_minor_m", pa.float64()),
-    ("impact_orientation_deg", pa.float64()),
-]
 
 SYSTEM_TRACKS = pa.schema(
     [
@@ -132,12 +129,7 @@ SYSTEM_TRACKS = pa.schema(
         ("category", pa.int8()),
         ("quality", pa.int8()),
         ("updated_at_s", pa.float64()),
-        ("x_m", pa.float64()),
-        ("y_m", pa.float64()),
-        ("z_m", pa.float64()),
-        ("vx_mps", pa.float64()),
-        ("vy_mps", pa.float64()),
-        ("vz_mps", pa.float64()),
+        *_STATE,
         # Upper triangle of the 3×3 position covariance, m² (the full 6×6 at every snapshot
         # of every node would dominate the recording).
         ("pxx_m2", pa.float64()),
