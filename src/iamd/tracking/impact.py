@@ -87,6 +87,7 @@ import numpy.typing as npt
 from iamd.core.gaussian import symmetrize
 from iamd.core.typing import BoolArray, FloatArray, IntArray
 from iamd.geo.frames import ecef_to_enu_matrix, ecef_to_geodetic, geodetic_to_ecef
+from iamd.tracking.ballistic_kernel import fly_to_ground
 from iamd.tracking.motion import Ballistic
 from iamd.tracking.unscented import SigmaPointParameters, sigma_points
 
@@ -705,6 +706,11 @@ def _fly_to_ground(
         )
 
     active = np.flatnonzero(height > 0.0)
+    if model.compiled and not carry:
+        # Without a covariance the rows are independent: the compiled kernel flies each one
+        # to the ground with the steps of the loop below, which then has nothing left to do.
+        pending.append(_fly_compiled(x[active], active, ground[active], model, settings))
+        active = active[:0]
     state = x[active]
     g = height[active]
     surface = ground[active]
@@ -785,6 +791,36 @@ def _fly_to_ground(
             )
             final_covariance[steps.rows[good]] = symmetrize(moved[good])
     return _Flight(landed, time, final, final_covariance)
+
+
+def _fly_compiled(
+    x: FloatArray, rows: IntArray, ground: FloatArray, model: Ballistic, settings: _Integration
+) -> _Steps:
+    """The forward loop of :func:`_fly_to_ground` without a covariance, compiled.
+
+    ``x`` ``(K, n)`` are states above their ``ground`` ``(K,)``, rows ``rows`` of the flight.
+    """
+    flown = fly_to_ground(
+        x,
+        ground,
+        step_s=settings.step_s,
+        midcourse_step_s=settings.midcourse_step_s,
+        horizon_s=settings.horizon_s,
+        fine_count=model.sub_steps(np.array([settings.step_s])),
+        drag=model.drag_applies,
+        drag_free_acceleration=DRAG_FREE_ACCELERATION_M_S2,
+        constants=model.constants,
+    )
+    hit = np.flatnonzero(flown.crossed)
+    return _Steps(
+        rows[hit],
+        flown.start[hit],
+        flown.end[hit],
+        flown.dt[hit],
+        flown.t[hit],
+        flown.coarse[hit],
+        np.empty((hit.size, 0, 0)),
+    )
 
 
 def _carry(
