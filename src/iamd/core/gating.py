@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -44,6 +45,11 @@ _MAX_RADIUS_CLASSES = 8
 smallest classes merge beyond this many, which only widens their search a little."""
 
 
+_BRUTE_FORCE_CELLS = 1 << 16
+"""Point/query distances :func:`spatial_neighbours` computes at once for its outlying points."""
+
+
+@functools.lru_cache(maxsize=64)
 def chi2_gate_threshold(probability: float, dim: int) -> float:
     """Gate threshold ``γ`` on the squared Mahalanobis distance: ``P(χ²(dim) ≤ γ) = probability``.
 
@@ -74,6 +80,7 @@ def chi2_gate_threshold(probability: float, dim: int) -> float:
         raise ValueError(f"gate probability must be in (0, 1) (got {probability})")
     if dim < 1:
         raise ValueError(f"dim must be at least 1 (got {dim})")
+    # Cached: gates ask for the same few thresholds at every step, and chi2.ppf is slow.
     return float(chi2.ppf(probability, dim))
 
 
@@ -259,10 +266,7 @@ def spatial_candidate_pairs(
         points = z[measurement_ok[members]]
         tree = cKDTree(points)
         neighbours = tree.query_ball_point(x[track_ok], track_radius + reach, return_sorted=False)
-        counts = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=len(neighbours))
-        local = np.fromiter(
-            itertools.chain.from_iterable(neighbours), dtype=np.int64, count=int(counts.sum())
-        )
+        counts, local = _flatten(neighbours)
         t = np.repeat(np.arange(track_ok.size), counts)
         distance = np.linalg.norm(x[track_ok[t]] - points[local], axis=1)
         inside = distance <= track_radius[t] + measurement_radius[members[local]]
@@ -272,6 +276,94 @@ def spatial_candidate_pairs(
     measurements = np.concatenate(found_measurements)
     order = np.lexsort((measurements, tracks))
     return np.stack([tracks[order], measurements[order]], axis=1).astype(np.int64)
+
+
+def spatial_neighbours(
+    points_m: npt.ArrayLike,
+    point_radii_m: npt.ArrayLike,
+    query_positions_m: npt.ArrayLike,
+    query_radii_m: npt.ArrayLike,
+) -> IntArray:
+    """The points within reach of at least one query: ``‖p − q‖ ≤ r_p + r_q``.
+
+    The coarse stage of a gate against a large set: with radii that bound the gate radii
+    of :func:`gate_radii_m` from above, the result holds every point that
+    :func:`spatial_candidate_pairs` could pair with one of the queries, so the exact gating
+    may run on those points alone. Its cost grows with the number of queries, plus the
+    building of one k-d tree over the points whose radius is at most twice the median; the
+    few others are tested against every query, so that they do not widen every search. A
+    pair that passes only by rounding may be missed: bounds should carry a small margin.
+
+    Parameters
+    ----------
+    points_m : array_like, shape (N, 3)
+        Point positions, ECEF, m.
+    point_radii_m : array_like, shape (N,)
+        Their reach, m (≥ 0).
+    query_positions_m : array_like, shape (M, 3)
+        Query positions, ECEF, m.
+    query_radii_m : array_like, shape (M,)
+        Their reach, m (≥ 0).
+
+    Returns
+    -------
+    ndarray of int, shape (K,)
+        Indices of the points in reach of some query, sorted, each once. A point or query
+        with a non-finite position or radius is in reach of nothing.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match.
+
+    Examples
+    --------
+    >>> points = [[0.0, 0.0, 0.0], [1000.0, 0.0, 0.0], [5000.0, 0.0, 0.0]]
+    >>> spatial_neighbours(points, [100.0, 100.0, 100.0], [[1150.0, 0.0, 0.0]], [60.0]).tolist()
+    [1]
+    """
+    x = np.asarray(points_m, dtype=float).reshape(-1, 3)
+    r = np.asarray(point_radii_m, dtype=float).reshape(-1)
+    z = np.asarray(query_positions_m, dtype=float).reshape(-1, 3)
+    s = np.asarray(query_radii_m, dtype=float).reshape(-1)
+    if r.shape[0] != x.shape[0] or s.shape[0] != z.shape[0]:
+        raise ValueError(
+            "positions (N, 3) and radii (N,) must have the same length "
+            f"(points {x.shape[0]} vs {r.shape[0]}, queries {z.shape[0]} vs {s.shape[0]})"
+        )
+    point_ok = np.flatnonzero(np.isfinite(x).all(axis=1) & np.isfinite(r))
+    query_ok = np.isfinite(z).all(axis=1) & np.isfinite(s)
+    if point_ok.size == 0 or not query_ok.any():
+        return np.zeros(0, dtype=np.int64)
+    z, s = z[query_ok], s[query_ok]
+    radius = r[point_ok]
+    typical = radius <= 2.0 * max(float(np.median(radius)), 0.0)
+    inner = point_ok[typical]
+    tree = cKDTree(x[inner])
+    reach = float(radius[typical].max())
+    counts, local = _flatten(tree.query_ball_point(z, s + reach, return_sorted=False))
+    query = np.repeat(np.arange(z.shape[0]), counts)
+    point = inner[local]
+    distance = np.linalg.norm(x[point] - z[query], axis=1)
+    found = [point[distance <= r[point] + s[query]]]
+    # The few points of a larger reach are tested one against every query, so that they do
+    # not widen the search of every query in the tree.
+    outer = point_ok[~typical]
+    chunk = max(1, _BRUTE_FORCE_CELLS // z.shape[0])
+    for start in range(0, outer.size, chunk):
+        some = outer[start : start + chunk]
+        distance = np.linalg.norm(x[some, None, :] - z[None, :, :], axis=2)
+        found.append(some[(distance <= r[some, None] + s[None, :]).any(axis=1)])
+    return np.unique(np.concatenate(found)).astype(np.int64)
+
+
+def _flatten(neighbours: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
+    """The length of each list of a k-d tree's ``query_ball_point``, and their concatenation."""
+    counts = np.fromiter(map(len, neighbours), dtype=np.int64, count=len(neighbours))
+    flat = np.fromiter(
+        itertools.chain.from_iterable(neighbours), dtype=np.int64, count=int(counts.sum())
+    )
+    return counts, flat
 
 
 def _radius_classes(radius: FloatArray) -> list[IntArray]:
