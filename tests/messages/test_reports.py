@@ -23,6 +23,7 @@ from iamd.messages.reports import (
     label_arrays,
     rel_to_codes,
     rel_to_mask,
+    remap_rel_to,
 )
 
 USA, JPN, KOR, AUS = (NationCode(code) for code in ("USA", "JPN", "KOR", "AUS"))
@@ -169,3 +170,13 @@ def test_batches_are_immutable_and_compared_by_identity() -> None:
     # Arrays have no single truth value, so batches compare by identity, never by raising.
     assert batch == batch
     assert batch != statuses(LABELS)
+
+
+def test_remap_rel_to_moves_bits_drops_absent_nations_and_clears_stray_bits() -> None:
+    usa, jpn, aus = NationCode("USA"), NationCode("JPN"), NationCode("AUS")
+    # Appended table: bits stay, a stray bit above the old table is cleared.
+    assert remap_rel_to(np.array([0b111], np.uint64), (usa, jpn), (usa, jpn, aus)).tolist() == [3]
+    # Reordered table with a nation missing: JPN moves, AUS is dropped.
+    assert remap_rel_to([0b110], (usa, jpn, aus), (jpn, usa)).tolist() == [1]
+    # Signed masks are read by their bits.
+    assert remap_rel_to(np.array([-1], np.int64), (usa,), (jpn, usa)).tolist() == [2]

@@ -366,9 +366,8 @@ def test_garbage_is_rejected_without_raising(
 def test_a_sender_outside_the_key_ring_is_rejected(one_message) -> None:  # type: ignore[no-untyped-def]
     nodes, _, sinks, data = one_message
     stranger = NodeKeys.derive(1, NationCode("XXX"))
-    header_sender_swapped = data  # a message from USA, but the receiver no longer trusts USA
-    nodes[JPN]._keyring = KeyRing.of([stranger])
-    nodes[JPN].on_message(10.5, header_sender_swapped)
+    nodes[JPN]._keyring = KeyRing.of([stranger])  # the receiver no longer trusts USA
+    nodes[JPN].on_message(10.5, data)
     assert sinks[JPN].rejects == [("USA", RejectReason.UNKNOWN_SENDER)]
 
 

@@ -156,6 +156,37 @@ def rel_to_mask(nations: Sequence[NationCode], codes: Iterable[NationCode]) -> i
     return mask
 
 
+def remap_rel_to(masks: npt.ArrayLike, old: Sequence[str], new: Sequence[str]) -> MaskArray:
+    """``rel_to`` masks over the nation table ``old`` rewritten over the table ``new``.
+
+    Bits of nations that ``new`` lacks are dropped, and bits beyond ``old`` are cleared so
+    that a stray bit never comes to name a nation of ``new``. Signed masks (e.g. read from
+    Parquet) are read by their 64-bit two's-complement bits.
+
+    Examples
+    --------
+    >>> usa, jpn, aus = NationCode("USA"), NationCode("JPN"), NationCode("AUS")
+    >>> remap_rel_to([0b11], (usa, jpn), (aus, jpn, usa)).tolist()
+    [6]
+    """
+    source = np.asarray(masks)
+    if source.dtype != np.uint64:
+        source = source.astype(np.int64).view(np.uint64)
+    old, new = tuple(old), tuple(new)
+    if new[: len(old)] == old:
+        # Appending nations leaves every existing bit where it is.
+        if len(old) >= MAX_NATIONS:
+            return source.copy()
+        return source & np.uint64((1 << len(old)) - 1)
+    out = np.zeros(source.shape, dtype=np.uint64)
+    one = np.uint64(1)
+    # One pass per nation (at most 64), each vectorised over all rows.
+    for i, code in enumerate(old):
+        if code in new:
+            out |= ((source >> np.uint64(i)) & one) << np.uint64(new.index(code))
+    return out
+
+
 def rel_to_codes(nations: Sequence[NationCode], mask: int) -> frozenset[NationCode]:
     """Nations whose bit is set in ``mask`` (bits beyond the table are ignored).
 
@@ -497,4 +528,5 @@ __all__ = [
     "label_arrays",
     "rel_to_codes",
     "rel_to_mask",
+    "remap_rel_to",
 ]

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from iamd.core.ids import NationCode
 from iamd.core.typing import BoolArray, FloatArray, IntArray
-from iamd.messages.reports import MAX_NATIONS, MaskArray
+from iamd.messages.reports import MAX_NATIONS, MaskArray, remap_rel_to
 from iamd.network.releasability import (
     Decision,
     DenyReason,
@@ -72,23 +72,6 @@ def _in_range(index: IntArray, count: int) -> IntArray:
     not come to name one of them.
     """
     return np.where((index >= 0) & (index < count), index, -1)
-
-
-def _remap_rel_to(
-    rel_to: MaskArray, old: tuple[NationCode, ...], new: tuple[NationCode, ...]
-) -> MaskArray:
-    """REL TO masks over ``old`` rewritten over ``new`` (a superset)."""
-    if new[: len(old)] == old:
-        # Appending nations leaves every existing bit where it is; stray bits above the old
-        # nations must not come to name the appended ones.
-        return _low_bits(rel_to, len(old))
-    out = np.zeros(rel_to.shape, dtype=np.uint64)
-    one = np.uint64(1)
-    # One pass per nation (at most 64), each vectorised over all rows.
-    for i, nation in enumerate(old):
-        bit = (rel_to >> np.uint64(i)) & one
-        out |= bit << np.uint64(new.index(nation))
-    return out
 
 
 class _NationIndexed:
@@ -161,7 +144,7 @@ class _NationIndexed:
             # Out-of-range indices stay out of range (-1): a malformed row must not come to
             # name a real nation.
             changes[name] = lookup[np.where((column >= 0) & (column < old), column, old)]
-        changes["rel_to"] = _remap_rel_to(self.rel_to, self.nations, new)
+        changes["rel_to"] = remap_rel_to(self.rel_to, self.nations, new)
         return dataclasses.replace(self, **changes)  # type: ignore[type-var]
 
     @classmethod

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from iamd.core.ids import NationCode
 from iamd.messages.reports import TrackReports
 from iamd.network.guard import LabelledTracks, OutboundRelease
 
@@ -77,15 +76,8 @@ def concatenate_reports(parts: Sequence[TrackReports]) -> TrackReports:
     return dataclasses.replace(first, **items)
 
 
-def released_reports(
-    reports: TrackReports,
-    release: OutboundRelease,
-    *,
-    sender: NationCode,
-    sent_at: float,
-    sequence: int,
-) -> TrackReports:
-    """The released rows of ``reports`` as the guard let them out, as a new message.
+def released_reports(reports: TrackReports, release: OutboundRelease) -> TrackReports:
+    """The released rows of ``reports`` as the guard let them out.
 
     Parameters
     ----------
@@ -93,28 +85,18 @@ def released_reports(
         The batch whose :func:`labelled_tracks` view the guard decided on.
     release : OutboundRelease
         The guard's answer for one recipient.
-    sender : NationCode
-        The node sending the message (signs it).
-    sent_at : float
-        Send time, s since the scenario epoch.
-    sequence : int
-        The sender's message counter.
 
     Returns
     -------
     TrackReports
-        One row per released item, with the sanitised state, covariance and sensor id.
+        One row per released item, with the sanitised state, covariance and sensor id; the
+        batch fields (sender, send time, sequence) are those of ``reports``, for the sender to
+        stamp when it cuts the rows into messages.
     """
     kept = take_reports(reports, release.index)
     out = release.released
     return dataclasses.replace(
-        kept,
-        sender=sender,
-        sent_at=float(sent_at),
-        sequence=int(sequence),
-        state=out.state,
-        covariance=out.covariance,
-        sensor_id=out.sensor_id,
+        kept, state=out.state, covariance=out.covariance, sensor_id=out.sensor_id
     )
 
 

@@ -14,7 +14,7 @@ from iamd.geo import ecef_to_geodetic
 from iamd.messages import Detections, PlatformState, TrackReports, TruthState
 from iamd.messages.detections import FALSE_ALARM
 from iamd.messages.picture import SystemTracks
-from iamd.messages.reports import MaskArray
+from iamd.messages.reports import remap_rel_to
 from iamd.messages.tracks import LocalTracks
 from iamd.network import AuditRecords, DeliveryRecords
 
@@ -133,25 +133,6 @@ def track_columns(tracks: LocalTracks) -> Columns:
     }
 
 
-def remap_masks(masks: npt.ArrayLike, old: Sequence[str], new: Sequence[str]) -> MaskArray:
-    """Bit masks over the nation table ``old`` rewritten over ``new`` (a superset).
-
-    Bits of nations absent from ``new`` are dropped; bits beyond ``old`` are ignored.
-    """
-    source = np.asarray(masks)
-    if source.dtype != np.uint64:
-        source = source.astype(np.int64).view(np.uint64)
-    if tuple(old) == tuple(new)[: len(old)]:
-        keep = np.uint64((1 << len(old)) - 1) if len(old) < 64 else ~np.uint64(0)
-        return source & keep
-    out = np.zeros(source.shape, dtype=np.uint64)
-    one = np.uint64(1)
-    for i, code in enumerate(old):
-        if code in new:
-            out |= ((source >> np.uint64(i)) & one) << np.uint64(list(new).index(code))
-    return out
-
-
 def _codes(table: Sequence[str], index: IntArray) -> list[str]:
     """Nation codes of ``index`` into ``table`` ("" for -1 or out of range)."""
     return [table[i] if 0 <= i < len(table) else "" for i in np.asarray(index).tolist()]
@@ -181,7 +162,7 @@ def system_track_columns(tracks: SystemTracks, nations: Sequence[str]) -> Column
         "pyy_m2": cov[:, 1, 1],
         "pyz_m2": cov[:, 1, 2],
         "pzz_m2": cov[:, 2, 2],
-        "sources": remap_masks(tracks.sources, tracks.nations, nations),
+        "sources": remap_rel_to(tracks.sources, tracks.nations, nations),
         "reporter": _codes(tracks.nations, tracks.reporter),
         "reporting": tracks.reporting.astype(bool),
         "local_track": tracks.local_track_number.astype(np.int64),
@@ -211,7 +192,7 @@ def report_columns(reports: TrackReports, recipient: str, nations: Sequence[str]
         "quality": reports.quality.astype(np.int8),
         "sensor_id": reports.sensor_id.astype(np.int64),
         "classification": reports.classification.astype(np.int8),
-        "rel_to": remap_masks(reports.rel_to, table, nations),
+        "rel_to": remap_rel_to(reports.rel_to, table, nations),
         "caveats": reports.caveats.astype(np.int64),
         "x_m": reports.state[:, 0],
         "y_m": reports.state[:, 1],
@@ -231,7 +212,7 @@ def audit_columns(records: AuditRecords, nations: Sequence[str]) -> Columns:
         "decision": records.decision.astype(np.int8),
         "reason": records.reason.astype(np.int8),
         "classification": records.classification.astype(np.int8),
-        "rel_to": remap_masks(records.rel_to, table, nations),
+        "rel_to": remap_rel_to(records.rel_to, table, nations),
         "caveats": records.caveats.astype(np.int64),
         "category": records.category.astype(np.int8),
     }
@@ -247,7 +228,7 @@ def delivery_columns(records: DeliveryRecords, nations: Sequence[str]) -> Column
         "track_number": records.track_number.astype(np.int64),
         "originator": _codes(table, records.originator),
         "classification": records.classification.astype(np.int8),
-        "rel_to": remap_masks(records.rel_to, table, nations),
+        "rel_to": remap_rel_to(records.rel_to, table, nations),
         "caveats": records.caveats.astype(np.int64),
         "category": records.category.astype(np.int8),
         "valid_at_s": records.valid_at_s,

@@ -151,7 +151,8 @@ class Comparison:
 
 
 def _nan(value: object) -> float:
-    return float(value) if isinstance(value, int | float) and value is not None else math.nan
+    """``value`` as a float, NaN when it is missing (None in a summary)."""
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def run_figures(summary: Mapping[str, Any]) -> Figures:

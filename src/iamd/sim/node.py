@@ -56,7 +56,13 @@ from iamd.core.typing import FloatArray, IntArray
 from iamd.fusion import AirPicture
 from iamd.messages import Classification, Detections, LocalTracks, MeasurementKind, TrackReports
 from iamd.messages.picture import ReportsDue, SystemTracks
-from iamd.messages.reports import MAX_NATIONS, MaskArray, ReleasabilityLabel, rel_to_mask
+from iamd.messages.reports import (
+    MAX_NATIONS,
+    MaskArray,
+    ReleasabilityLabel,
+    rel_to_mask,
+    remap_rel_to,
+)
 from iamd.messages.tracks import TrackStatus
 from iamd.network import (
     AuditRecords,
@@ -374,9 +380,7 @@ class Node:
             release = self._outbound.release(labelled_tracks(reports), recipient=hop, now_s=now_s)
             self._sink.audit(release.audit)
             if release.index.size:
-                out = released_reports(
-                    reports, release, sender=self.nation, sent_at=now_s, sequence=0
-                )
+                out = released_reports(reports, release)
                 later = release.release_at_s > now_s
                 if later.any():
                     held = self._held.setdefault(hop, _Held())
@@ -406,7 +410,9 @@ class Node:
         size = self.settings.max_reports_per_message
         for start in range(0, len(message), size):
             chunk = take_reports(message, np.arange(start, min(start + size, len(message))))
-            chunk = _with_header(chunk, self.nation, now_s, self._sequence)
+            chunk = replace(
+                chunk, sender=self.nation, sent_at=float(now_s), sequence=self._sequence
+            )
             self._sequence += 1
             signed = self._keys.sign(encode(chunk))
             self._sink.sent(chunk, hop)
@@ -457,27 +463,17 @@ class Node:
         self._sink.rejected(now_s, self.nation, sender, reason, detail)
 
 
-def _with_header(
-    reports: TrackReports, sender: NationCode, now_s: float, sequence: int
-) -> TrackReports:
-    return replace(reports, sender=sender, sent_at=float(now_s), sequence=int(sequence))
-
-
 def _renation(reports: TrackReports, nations: tuple[NationCode, ...]) -> TrackReports:
     """``reports`` re-expressed over another nation table holding all of its nations."""
     if reports.nations == nations:
         return reports
     index = np.array([nations.index(code) for code in reports.nations], dtype=np.int64)
-    rel_to = np.zeros(len(reports), dtype=np.uint64)
-    for old, new in enumerate(index.tolist()):
-        bit = (reports.rel_to >> np.uint64(old)) & np.uint64(1)
-        rel_to |= bit << np.uint64(new)
     return replace(
         reports,
         nations=nations,
         originator=index[reports.originator],
         reporting_node=index[reports.reporting_node],
-        rel_to=rel_to,
+        rel_to=remap_rel_to(reports.rel_to, reports.nations, nations),
     )
 
 
