@@ -14,7 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iamd.core import IamdError, NationCode
-from iamd.messages.reports import EngagementStatuses, MissileWarnings, TrackReports
+from iamd.messages.reports import (
+    EngagementStatuses,
+    MeasurementReports,
+    MissileWarnings,
+    TrackReports,
+)
 from iamd.network import wire
 from iamd.network.wire import (
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -130,10 +135,40 @@ def engagement_statuses(count: int = 3, **changes: Any) -> EngagementStatuses:
     return dataclasses.replace(record, **changes)
 
 
+def measurement_reports(count: int = 3, **changes: Any) -> MeasurementReports:
+    rng = np.random.default_rng(count)
+    a = rng.normal(size=(count, 3, 3))
+    noise = a @ np.swapaxes(a, 1, 2) + np.eye(3)
+    noise *= np.array([50.0, 1e-3, 1e-3])[:, None] * np.array([50.0, 1e-3, 1e-3])[None, :]
+    record = MeasurementReports(
+        sender=JPN,
+        sent_at=61.5,
+        sequence=9,
+        nations=NATIONS,
+        originator=np.ones(count, np.int64),
+        sensor_id=np.full(count, 2, np.int64),
+        local_track_number=np.arange(count, dtype=np.int64),
+        valid_at=np.full(count, 61.0),
+        measurement=np.column_stack(
+            [rng.uniform(1e4, 1e6, count), rng.uniform(0, 6, count), rng.uniform(0, 1, count)]
+        ),
+        measurement_covariance=0.5 * (noise + np.swapaxes(noise, 1, 2)),
+        sensor_position=np.tile([-3.9e6, 3.4e6, 3.7e6], (count, 1)),
+        sensor_lat_deg=np.full(count, 35.7),
+        sensor_lon_deg=np.full(count, 139.7),
+        scan_size=np.full(count, count, np.int64),
+        classification=np.full(count, 2, np.int64),
+        rel_to=np.full(count, 0b011, np.uint64),
+        caveats=np.zeros(count, np.int64),
+    )
+    return dataclasses.replace(record, **changes)
+
+
 BUILDERS: dict[MessageType, Callable[..., WireMessage]] = {
     MessageType.TRACK_REPORTS: track_reports,
     MessageType.MISSILE_WARNINGS: missile_warnings,
     MessageType.ENGAGEMENT_STATUSES: engagement_statuses,
+    MessageType.MEASUREMENT_REPORTS: measurement_reports,
 }
 
 
@@ -432,7 +467,7 @@ CASES = [
     ),
     Case(
         RejectReason.UNKNOWN_MESSAGE_TYPE,
-        r"message_type must be one of \[1, 2, 3\] \(got 9\)",
+        r"message_type must be one of \[1, 2, 3, 4\] \(got 9\)",
         lambda: patch_bytes(reports_bytes(), 6, "<B", 9),
         field="message_type",
     ),
@@ -554,6 +589,31 @@ CASES = [
         r"item 0: category: must be one of \[0, 1, 2, 3\] \(got 200\)",
         lambda: with_item(missile_warnings(3), "category", 0, 200),
         index=0,
+    ),
+    # Measurement reports: a measurement is useless without its sensor.
+    Case(
+        RejectReason.OUT_OF_RANGE,
+        r"item 1: sensor_id: must be in \[1, 65535\] \(got 0\)",
+        lambda: with_item(measurement_reports(3), "sensor_id", 1, 0),
+        index=1,
+    ),
+    Case(
+        RejectReason.NON_FINITE,
+        r"item 2: measurement: must be finite",
+        lambda: with_item(measurement_reports(3), "measurement", 2, [1e5, NAN, 0.1]),
+        index=2,
+    ),
+    Case(
+        RejectReason.OUT_OF_RANGE,
+        r"item 0: sensor_lat_deg: must be in \[-90, 90\] \(got 91",
+        lambda: with_item(measurement_reports(3), "sensor_lat_deg", 0, 91.0),
+        index=0,
+    ),
+    Case(
+        RejectReason.COVARIANCE_NOT_POSITIVE_DEFINITE,
+        r"item 1: measurement_covariance: diagonal must be positive",
+        lambda: with_item(measurement_reports(3), "measurement_covariance", 1, -np.eye(3)),
+        index=1,
     ),
     # Ranges.
     Case(

@@ -19,6 +19,8 @@ EXPECTED_API = [
     "ClassificationName",
     "Coverage",
     "DefendedAsset",
+    "Exchange",
+    "ExchangeMode",
     "GeoPoint",
     "InfraredSensor",
     "InterceptorType",
@@ -92,6 +94,7 @@ def test_schema_field_names_are_pinned() -> None:
         "links",
         "topology",
         "sharing_agreements",
+        "exchange",
         "variants",
         "rules_of_engagement",
     ]
@@ -195,6 +198,7 @@ def test_network_field_names_are_pinned() -> None:
     from iamd.scenario import (
         AgreementRef,
         AgreementSpec,
+        Exchange,
         LinkSpec,
         LinkTemplate,
         Nation,
@@ -261,7 +265,9 @@ def test_network_field_names_are_pinned() -> None:
         "topology",
         "remove_agreements",
         "add_agreements",
+        "exchange",
     ]
+    assert list(Exchange.model_fields) == ["mode", "composite_delay_s"]
 
 
 def test_every_field_has_a_description() -> None:

@@ -221,6 +221,7 @@ def test_western_pacific_agreements() -> None:
         "networked",
         "jpn-aus-agreement",
         "full-mesh",
+        "measurements",
     ]
     assert ("JPN", "AUS") in {
         (a.provider, a.recipient)
@@ -247,7 +248,7 @@ def test_test_duo_network() -> None:
         ("USA", "JPN"),
         ("JPN", "USA"),
     }
-    assert variant_names(scenario) == ["as-written", "national"]
+    assert variant_names(scenario) == ["as-written", "national", "networked", "measurements"]
 
 
 def test_test_tiny_has_no_network() -> None:

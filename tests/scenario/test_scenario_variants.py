@@ -63,8 +63,14 @@ def test_builtin_variant_names() -> None:
         "networked",
         "jpn-aus-agreement",
         "full-mesh",
+        "measurements",
     ]
-    assert variant_names(resolve_scenario("test-duo")[0]) == ["as-written", "national"]
+    assert variant_names(resolve_scenario("test-duo")[0]) == [
+        "as-written",
+        "national",
+        "networked",
+        "measurements",
+    ]
 
 
 def test_as_written_drops_the_variants_only() -> None:
@@ -175,7 +181,8 @@ def test_unknown_variant_suggests_the_closest_name() -> None:
     with pytest.raises(ScenarioError) as caught:
         apply_variant(resolve_scenario("test-duo")[0], "zzz")
     assert str(caught.value) == (
-        "test-duo: variants: unknown variant; declared: as-written, national (got 'zzz')"
+        "test-duo: variants: unknown variant; declared: as-written, national, networked, "
+        "measurements (got 'zzz')"
     )
 
 

@@ -43,9 +43,15 @@ def test_paired_differences_cancel_what_every_variant_shares() -> None:
 
 def test_default_variants_put_the_declared_ones_first() -> None:
     duo = resolve_scenario("test-duo")[0]
-    assert default_variants(duo) == ["national", "as-written"]
+    assert default_variants(duo) == ["national", "networked", "measurements"]
     wp = resolve_scenario("western-pacific")[0]
-    assert default_variants(wp) == ["national", "networked", "jpn-aus-agreement", "full-mesh"]
+    assert default_variants(wp) == [
+        "national",
+        "networked",
+        "jpn-aus-agreement",
+        "full-mesh",
+        "measurements",
+    ]
     tiny = resolve_scenario("test-tiny")[0]
     assert default_variants(tiny) == ["as-written"]
 
@@ -59,7 +65,15 @@ def test_unknown_variant_is_refused_before_any_run(tmp_path: Path) -> None:
 
 def test_networking_raises_commonality_and_the_partners_picture(tmp_path: Path) -> None:
     model, text, _ = resolve_scenario("test-duo")
-    result = compare_variants(model, text, tmp_path, seeds=[3, 4], workers=2, duration_s=200.0)
+    result = compare_variants(
+        model,
+        text,
+        tmp_path,
+        seeds=[3, 4],
+        variants=["national", "as-written"],
+        workers=2,
+        duration_s=200.0,
+    )
     assert result.variants == ("national", "as-written")
     national, networked = result.figures["national"], result.figures["as-written"]
     # Common random numbers: USA's own sensors and tracker see the same world in both

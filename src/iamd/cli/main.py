@@ -239,6 +239,15 @@ def _estimate(mean: float, half: float, digits: int) -> str:
     return f"{mean:,.{digits}f} ± {half:,.{digits}f}"
 
 
+def _digits(figure: str) -> int:
+    """Decimals to show of a comparison figure: fractions 3, times and errors 1, bytes 0."""
+    if figure.startswith("network_bytes"):
+        return 0
+    if figure.startswith(("warning_s", "position_error", "velocity_error", "release_viol")):
+        return 1
+    return 3
+
+
 def _print_comparison(result: Comparison) -> None:
     _out.print(
         f"[bold]{result.scenario}[/bold]: {len(result.variants)} variants × "
@@ -248,7 +257,7 @@ def _print_comparison(result: Comparison) -> None:
     )
     table = Table("figure", *result.variants, title="architecture comparison")
     for name in result.names():
-        digits = 1 if name.startswith("warning_s") or name == "release_violations" else 3
+        digits = _digits(name)
         cells = []
         for variant in result.variants:
             e = result.estimate(variant, name)

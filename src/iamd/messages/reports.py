@@ -1,4 +1,4 @@
-"""Messages that nations exchange over the bus: track reports, missile warnings, engagements.
+"""Messages that nations exchange over the bus: track reports, measurements, warnings, engagements.
 
 Each record is a batch: one node sends many items at one time, and every per-item field is a
 NumPy array over the ``K`` items (the layout :mod:`iamd.network.wire` puts on the wire, one
@@ -510,6 +510,67 @@ class EngagementStatuses(_Labelled):
         return int(self.network_track_number.shape[0])
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class MeasurementReports(_Labelled):
+    """Radar measurements that one node shares at one time (measurement-sharing mode).
+
+    One item per detection; a scan with no detection travels as one *marker* item with
+    ``scan_size`` 0 (so that receivers learn the scan happened and count misses). The items
+    of one scan share ``originator``, ``sensor_id`` and ``valid_at``, and the node never
+    splits a scan across messages.
+
+    Attributes
+    ----------
+    sender, sent_at, sequence, nations
+        As in :class:`TrackReports`.
+    originator : ndarray of int, shape (K,)
+        Index into ``nations`` of the nation whose sensor measured (owns the label).
+    sensor_id : ndarray of int, shape (K,)
+        Originator's small number of the sensor (1, 2, …; never withheld: a measurement
+        cannot be used without its sensor's position), < 2¹⁶.
+    local_track_number : ndarray of int, shape (K,)
+        The originator's local track the detection updated or started (≥ 0; 0: none). It
+        names the item in audit records, like a track report's.
+    valid_at : ndarray, shape (K,)
+        Measurement time, s since the scenario epoch.
+    measurement : ndarray, shape (K, 3)
+        Slant range (m), azimuth (rad, clockwise from north) and elevation (rad) in the
+        sensor's local East-North-Up frame (zeros on a marker).
+    measurement_covariance : ndarray, shape (K, 3, 3)
+        Measurement noise covariance, m² / rad² (identity on a marker), symmetric positive
+        definite.
+    sensor_position : ndarray, shape (K, 3)
+        Sensor position at ``valid_at``, ECEF, m.
+    sensor_lat_deg, sensor_lon_deg : ndarray, shape (K,)
+        Geodetic latitude and longitude of the sensor, degrees (define its ENU frame).
+    scan_size : ndarray of int, shape (K,)
+        Detections in the item's scan (0: the item is a marker of an empty scan), < 2¹⁶.
+    classification, rel_to, caveats
+        The releasability label arrays (see the module docstring): the sensor's label.
+    """
+
+    sender: NationCode
+    sent_at: float
+    sequence: int
+    nations: tuple[NationCode, ...]
+    originator: IntArray
+    sensor_id: IntArray
+    local_track_number: IntArray
+    valid_at: FloatArray
+    measurement: FloatArray
+    measurement_covariance: FloatArray
+    sensor_position: FloatArray
+    sensor_lat_deg: FloatArray
+    sensor_lon_deg: FloatArray
+    scan_size: IntArray
+    classification: IntArray
+    rel_to: MaskArray
+    caveats: IntArray
+
+    def __len__(self) -> int:
+        return int(self.valid_at.shape[0])
+
+
 __all__ = [
     "ALL_CAVEATS",
     "MAX_NATIONS",
@@ -522,6 +583,7 @@ __all__ = [
     "EngagementStatuses",
     "LabelArrays",
     "MaskArray",
+    "MeasurementReports",
     "MissileWarnings",
     "ReleasabilityLabel",
     "TrackReports",

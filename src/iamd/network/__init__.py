@@ -41,6 +41,7 @@ from iamd.network.releasability import (
 )
 from iamd.network.report_batches import (
     concatenate_reports,
+    labelled_measurements,
     labelled_tracks,
     released_reports,
     take_reports,
@@ -115,6 +116,7 @@ __all__: list[str] = [
     "derive_seed",
     "encode",
     "item_dtype",
+    "labelled_measurements",
     "labelled_tracks",
     "read_header",
     "released_reports",

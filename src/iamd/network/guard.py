@@ -34,6 +34,7 @@ from iamd.core.typing import BoolArray, FloatArray, IntArray
 from iamd.messages.reports import MAX_NATIONS, MaskArray, remap_rel_to
 from iamd.network.releasability import (
     Decision,
+    Decisions,
     DenyReason,
     ReleasePolicy,
     ReleaseTables,
@@ -575,7 +576,12 @@ class OutboundGuard:
         self._tables = _CompiledPolicy(policy)
 
     def release(
-        self, items: LabelledTracks, *, recipient: NationCode, now_s: float
+        self,
+        items: LabelledTracks,
+        *,
+        recipient: NationCode,
+        now_s: float,
+        sanitisable: bool = True,
     ) -> OutboundRelease:
         """Decide, sanitise and audit one batch offered to ``recipient``.
 
@@ -587,6 +593,9 @@ class OutboundGuard:
             The nation the batch goes to.
         now_s : float
             Decision time, s since the scenario epoch.
+        sanitisable : bool
+            False for raw measurements: an item whose agreement requires sanitisation is
+            then denied (``NOT_SANITISABLE``) instead of sanitised.
 
         Returns
         -------
@@ -606,6 +615,8 @@ class OutboundGuard:
             caveats=items.caveats,
             category=items.category,
         )
+        if not sanitisable:
+            decided = _unsanitisable(decided)
         index = np.flatnonzero(decided.decision != Decision.DENY)
         released = items.take(index)
         release_at = np.full(index.shape, float(now_s))
@@ -662,6 +673,17 @@ def _sanitise(
     return out, release_at
 
 
+def _unsanitisable(decided: Decisions) -> Decisions:
+    """``decided`` with every SANITISE turned into a DENY for ``NOT_SANITISABLE``."""
+    must = decided.decision == Decision.SANITISE
+    if not must.any():
+        return decided
+    return Decisions(
+        decision=np.where(must, int(Decision.DENY), decided.decision).astype(np.int64),
+        reason=np.where(must, int(DenyReason.NOT_SANITISABLE), decided.reason).astype(np.int64),
+    )
+
+
 class InboundGuard:
     """The receiving node's own check of everything that arrives, whatever the sender did.
 
@@ -700,7 +722,12 @@ class InboundGuard:
         }
 
     def accept(
-        self, items: LabelledTracks, *, sender: NationCode, now_s: float
+        self,
+        items: LabelledTracks,
+        *,
+        sender: NationCode,
+        now_s: float,
+        sanitisable: bool = True,
     ) -> InboundAcceptance:
         """Check one arrived batch: entitlement first, then the sanitisation it required.
 
@@ -712,6 +739,9 @@ class InboundGuard:
             The nation the link says they came from.
         now_s : float
             Arrival time, s since the scenario epoch.
+        sanitisable : bool
+            False for raw measurements: an item whose agreement requires sanitisation is
+            rejected (``NOT_SANITISABLE``), since its sender should never have sent it.
 
         Returns
         -------
@@ -728,6 +758,8 @@ class InboundGuard:
             caveats=items.caveats,
             category=items.category,
         )
+        if not sanitisable:
+            decided = _unsanitisable(decided)
         reason = decided.reason.copy()
         must = np.flatnonzero(decided.decision == Decision.SANITISE)
         if must.size:

@@ -122,6 +122,9 @@ class DenyReason(enum.IntEnum):
     RELAY_NOT_PERMITTED = 8
     NOT_SANITISED = 9
     RELEASED_EARLY = 10
+    NOT_SANITISABLE = 11
+    """The agreement requires sanitisation, but the item is a raw measurement, which cannot
+    be coarsened or stripped of its sensor and still be used (measurement-sharing mode)."""
 
 
 def _fail(owner: str, rule: str, value: object) -> ConfigurationError:

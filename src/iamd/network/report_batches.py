@@ -1,29 +1,46 @@
-"""Track-report batches through the guards: the adapter between the wire record and the guards.
+"""Report batches through the guards: the adapter between the wire records and the guards.
 
 The guards work on :class:`~iamd.network.guard.LabelledTracks` (labels, kinematics, sensor
 id). A node's outbound side builds a full :class:`~iamd.messages.reports.TrackReports`
 batch, shows its labelled view to the guard, and keeps the released rows with the guard's
 sanitised state, covariance and sensor id (:func:`released_reports`); the inbound side keeps
 the accepted rows (:func:`take_reports`). Everything else in a report travels unchanged.
+
+Measurement batches (:class:`~iamd.messages.reports.MeasurementReports`) go through the same
+guards by their own view (:func:`labelled_measurements`), but are never sanitised: a raw
+measurement coarsened or stripped of its sensor is no longer a measurement, so the guards run
+with ``sanitisable=False`` and deny what would need it. :func:`take_reports` and
+:func:`concatenate_reports` work on either kind of batch.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from iamd.messages.reports import TrackReports
+from iamd.messages.reports import MeasurementReports, TrackReports
 from iamd.network.guard import LabelledTracks, OutboundRelease
 
 _BATCH_FIELDS = frozenset({"sender", "sent_at", "sequence", "nations"})
-ITEM_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(TrackReports) if f.name not in _BATCH_FIELDS
-)
+
+
+def _item_fields(record: type[Any]) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(record) if f.name not in _BATCH_FIELDS)
+
+
+ITEM_FIELDS: tuple[str, ...] = _item_fields(TrackReports)
 """Names of the per-item array fields of :class:`TrackReports`."""
+
+_FIELDS_OF: dict[type[Any], tuple[str, ...]] = {
+    TrackReports: ITEM_FIELDS,
+    MeasurementReports: _item_fields(MeasurementReports),
+}
+
+Batch = TypeVar("Batch", TrackReports, MeasurementReports)
 
 
 def labelled_tracks(reports: TrackReports) -> LabelledTracks:
@@ -48,14 +65,41 @@ def labelled_tracks(reports: TrackReports) -> LabelledTracks:
     )
 
 
-def take_reports(reports: TrackReports, index: npt.ArrayLike) -> TrackReports:
+def labelled_measurements(reports: MeasurementReports) -> LabelledTracks:
+    """The guards' view of a measurement batch (never to be sanitised; module notes).
+
+    The track number audited is the originator's local track that took the detection, so
+    that a released measurement counts, like a report of that track, towards what its
+    recipient is entitled to hold. The state is the sensor's position at rest with a unit
+    covariance: the guards read kinematics only to sanitise, which measurements never are.
+    """
+    k = len(reports)
+    state = np.zeros((k, 6))
+    state[:, :3] = reports.sensor_position
+    return LabelledTracks(
+        nations=reports.nations,
+        track_number=reports.local_track_number,
+        originator=reports.originator,
+        classification=reports.classification,
+        rel_to=reports.rel_to,
+        caveats=reports.caveats,
+        category=np.zeros(k, np.int64),
+        sensor_id=reports.sensor_id,
+        valid_at_s=reports.valid_at,
+        state=state,
+        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
+    )
+
+
+def take_reports(reports: Batch, index: npt.ArrayLike) -> Batch:
     """The items at ``index`` (integer positions or a boolean mask); batch fields unchanged."""
     rows = np.asarray(index)
-    items: dict[str, Any] = {name: getattr(reports, name)[rows] for name in ITEM_FIELDS}
+    fields = _FIELDS_OF[type(reports)]
+    items: dict[str, Any] = {name: getattr(reports, name)[rows] for name in fields}
     return dataclasses.replace(reports, **items)
 
 
-def concatenate_reports(parts: Sequence[TrackReports]) -> TrackReports:
+def concatenate_reports(parts: Sequence[Batch]) -> Batch:
     """The items of ``parts`` in order, as one batch with the first part's batch fields.
 
     Raises
@@ -70,8 +114,11 @@ def concatenate_reports(parts: Sequence[TrackReports]) -> TrackReports:
         raise ValueError("concatenate_reports: every batch must use the same nation table")
     if len(parts) == 1:
         return first
+    if any(type(part) is not type(first) for part in parts[1:]):
+        raise ValueError("concatenate_reports: every batch must be of the same kind")
     items: dict[str, Any] = {
-        name: np.concatenate([getattr(part, name) for part in parts]) for name in ITEM_FIELDS
+        name: np.concatenate([getattr(part, name) for part in parts])
+        for name in _FIELDS_OF[type(first)]
     }
     return dataclasses.replace(first, **items)
 
@@ -103,6 +150,7 @@ def released_reports(reports: TrackReports, release: OutboundRelease) -> TrackRe
 __all__ = [
     "ITEM_FIELDS",
     "concatenate_reports",
+    "labelled_measurements",
     "labelled_tracks",
     "released_reports",
     "take_reports",

@@ -45,13 +45,14 @@ from iamd.messages.reports import (
     Classification,
     EngagementState,
     EngagementStatuses,
+    MeasurementReports,
     MissileWarnings,
     TrackReports,
 )
 from iamd.messages.tracks import TrackStatus
 from iamd.messages.truth import ThreatCategory
 
-WireMessage: TypeAlias = TrackReports | MissileWarnings | EngagementStatuses
+WireMessage: TypeAlias = TrackReports | MissileWarnings | EngagementStatuses | MeasurementReports
 """Any record the wire format carries."""
 
 MAGIC = b"IAMD"
@@ -94,6 +95,9 @@ class MessageType(enum.IntEnum):
 
     ENGAGEMENT_STATUSES = 3
     """:class:`~iamd.messages.reports.EngagementStatuses`."""
+
+    MEASUREMENT_REPORTS = 4
+    """:class:`~iamd.messages.reports.MeasurementReports` (measurement-sharing mode)."""
 
 
 class RejectReason(enum.IntEnum):
@@ -555,9 +559,45 @@ _ENGAGEMENT_STATUSES = _Layout(
     ),
 )
 
+_MEASUREMENT_REPORTS = _Layout(
+    MessageType.MEASUREMENT_REPORTS,
+    MeasurementReports,
+    (
+        _Column("local_track_number", "<i8"),
+        _Column("valid_at", "<f8"),
+        _Column("measurement", "<f8", (3,)),
+        _Column("measurement_covariance", "<f8", (3, 3)),
+        _Column("sensor_position", "<f8", (3,)),
+        _Column("sensor_lat_deg", "<f8"),
+        _Column("sensor_lon_deg", "<f8"),
+        _Column("rel_to", "<u8"),
+        _Column("sensor_id", "<u2"),
+        _Column("scan_size", "<u2"),
+        _Column("originator", "u1"),
+        _Column("classification", "u1"),
+        _Column("caveats", "u1"),
+    ),
+    reserved=1,
+    rules=(
+        *_LABEL_RULES,
+        _Rule(_Kind.RANGE, "sensor_id", 1.0, 65535.0, text="must be in [1, 65535]"),
+        _Rule(_Kind.REL_TO, "rel_to"),
+        _Rule(_Kind.RANGE, "local_track_number", 0.0, _INT64_MAX, text="must be non-negative"),
+        _Rule(_Kind.FINITE, "valid_at"),
+        _Rule(_Kind.FINITE, "measurement"),
+        _Rule(_Kind.FINITE, "measurement_covariance"),
+        _Rule(_Kind.FINITE, "sensor_position"),
+        _Rule(_Kind.FINITE, "sensor_lat_deg"),
+        _Rule(_Kind.FINITE, "sensor_lon_deg"),
+        _Rule(_Kind.RANGE, "sensor_lat_deg", -90.0, 90.0, text="must be in [-90, 90]"),
+        _Rule(_Kind.RANGE, "sensor_lon_deg", -180.0, 180.0, text="must be in [-180, 180]"),
+        _Rule(_Kind.COVARIANCE, "measurement_covariance"),
+    ),
+)
+
 _LAYOUTS = {
     layout.message_type: layout
-    for layout in (_TRACK_REPORTS, _MISSILE_WARNINGS, _ENGAGEMENT_STATUSES)
+    for layout in (_TRACK_REPORTS, _MISSILE_WARNINGS, _ENGAGEMENT_STATUSES, _MEASUREMENT_REPORTS)
 }
 _LAYOUT_OF_RECORD: dict[type[Any], _Layout] = {
     layout.record: layout for layout in _LAYOUTS.values()
@@ -873,13 +913,12 @@ def _quick_accept(layout: _Layout, items: npt.NDArray[np.void], nation_count: in
     return all(not _rule_mask(rule, get, nation_count)[0].any() for rule in fast.others)
 
 
-def _check_covariance(covariance: npt.NDArray[Any]) -> None:
+def _check_covariance(covariance: npt.NDArray[Any], field: str = "covariance") -> None:
     """Symmetric positive definite, tested on the correlation matrix (unit-free).
 
     Each test runs once over the whole batch; the per-item mask that names the first
     offending item is computed only when the batch fails it.
     """
-    field = "covariance"
     count, n = covariance.shape[0], covariance.shape[1]
     diagonal = np.diagonal(covariance, axis1=1, axis2=2)
     if not (diagonal > 0).all():
@@ -951,7 +990,7 @@ def _diagnose(layout: _Layout, record: WireMessage) -> None:
 
     for rule in layout.rules:
         if rule.kind is _Kind.COVARIANCE:
-            _check_covariance(get(rule.column))
+            _check_covariance(get(rule.column), rule.column)
             continue
         bad, reason, text, got = _rule_mask(rule, get, nation_count)
         _require(bad, reason, rule.column, text, got)
@@ -1066,7 +1105,7 @@ def decode(
     with np.errstate(all="ignore"):
         if _quick_accept(layout, items, len(header.nations)):
             for rule in layout.fast.always:
-                _check_covariance(getattr(message, rule.column))
+                _check_covariance(getattr(message, rule.column), rule.column)
         else:
             _diagnose(layout, message)
     return message
@@ -1101,7 +1140,7 @@ def encode(message: WireMessage, *, validate: bool = True) -> bytes:
     if validate:
         with np.errstate(all="ignore"):
             _check_fits(arrays, layout)
-    count = len(arrays["network_track_number"])
+    count = len(arrays[layout.columns[0].name])
     nations = message.nations
     table = "".join(nations).encode("ascii")
     header_length = _padded(HEADER_BYTES + len(table))
@@ -1135,7 +1174,7 @@ def encode(message: WireMessage, *, validate: bool = True) -> bytes:
                     source = arrays[rule.column]
                     if source.dtype != np.float64:
                         source = np.array(items[rule.column], dtype=np.float64)
-                    _check_covariance(source)
+                    _check_covariance(source, rule.column)
             else:
                 # Diagnose what the receiver would see: the wire values, not the caller's.
                 _diagnose(

@@ -930,12 +930,38 @@ def _one_network(topology: TopologySpec | None, links: object) -> None:
         raise ValueError("give links or topology, not both")
 
 
+class ExchangeMode(enum.StrEnum):
+    """What the nodes share."""
+
+    TRACKS = "tracks"
+    MEASUREMENTS = "measurements"
+
+
+class Exchange(_Model):
+    """What the nodes share: tracks (the default) or radar measurements.
+
+    With tracks, each node fuses the tracks it receives; with measurements, each runs one
+    composite tracker over all the scans it holds (CEC-style).
+    """
+
+    mode: Annotated[ExchangeMode, _closed(ExchangeMode)] = Field(
+        default=ExchangeMode.TRACKS, description="tracks or measurements."
+    )
+    composite_delay_s: Annotated[Real, Field(ge=0.0, le=60.0)] = Field(
+        default=2.0,
+        description=(
+            "measurements only: how long a scan waits for the others of its time before the "
+            "composite tracker takes it, s, [0, 60]; later scans are dropped."
+        ),
+    )
+
+
 AS_WRITTEN = "as-written"
 """Name of the variant every scenario has implicitly: the scenario as written."""
 
 
 class Variant(_Model):
-    """A named change of the network (links and agreements) for architecture comparisons."""
+    """A named change of the network (links, agreements, what is shared) for comparisons."""
 
     name: Slug = Field(description=f"Slug, unique among variants; not {AS_WRITTEN!r}.")
     description: Text = Field(min_length=1, description="What the variant changes, and why.")
@@ -950,6 +976,9 @@ class Variant(_Model):
     )
     add_agreements: tuple[AgreementSpec, ...] = Field(
         default=(), description="Agreements to add (after the removals)."
+    )
+    exchange: Exchange | None = Field(
+        default=None, description="Replace what the nodes share (default: keep it)."
     )
 
     @field_validator("topology")
@@ -966,7 +995,7 @@ class Variant(_Model):
         # An explicit null is refused on input, so a kept network is dumped as no key at all,
         # the way a file says it; model_dump() then validates back to the same variant.
         data: dict[str, Any] = handler(self)
-        for name in ("links", "topology"):
+        for name in ("links", "topology", "exchange"):
             if data.get(name, ()) is None:
                 del data[name]
         return data
@@ -1025,6 +1054,9 @@ class Scenario(_Model):
     )
     sharing_agreements: Annotated[tuple[AgreementSpec, ...], BeforeValidator(_null_as_empty)] = (
         Field(default=(), description="Directed provider -> recipient release rules.")
+    )
+    exchange: Exchange = Field(
+        default_factory=Exchange, description="What the nodes share: tracks or measurements."
     )
     variants: Annotated[tuple[Variant, ...], BeforeValidator(_null_as_empty)] = Field(
         default=(), description="Named changes of the network for architecture comparisons."

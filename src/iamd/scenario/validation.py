@@ -506,7 +506,8 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
 
     A variant that gives ``links`` or ``topology`` replaces the whole network (both); its
     ``remove_agreements`` are dropped from the scenario's agreements and its
-    ``add_agreements`` appended after them. Everything else is kept. The result has no
+    ``add_agreements`` appended after them; its ``exchange`` replaces the scenario's.
+    Everything else is kept. The result has no
     variants of its own (``variant_names`` of it is ``['as-written']``), so that applying
     variants never compounds.
 
@@ -557,6 +558,8 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
         data["sharing_agreements"] = [
             agreement.model_dump() for agreement in (*kept, *chosen.add_agreements)
         ]
+        if chosen.exchange is not None:
+            data["exchange"] = chosen.exchange.model_dump()
     file = f"<variant {name} of {scenario.name}>"
     try:
         result = Scenario.model_validate(data)

@@ -32,8 +32,9 @@ from iamd.sensors import (
     SpaceInfraredSensor,
 )
 from iamd.tracking.association import GnnAssociator
+from iamd.tracking.composite import CompositeTracker
 from iamd.tracking.motion import Augmented, Ballistic, CoordinatedTurn, NearlyConstantVelocity
-from iamd.tracking.tracker import ModelSet, RadarTracker, TrackerConfig
+from iamd.tracking.tracker import Coverage, ModelSet, RadarTracker, TrackerConfig
 from iamd.world import BallisticThreatSpec, Truth, WaypointPath, WaypointThreatSpec
 
 PlatformTrack = Callable[[float], PlatformState]
@@ -101,6 +102,9 @@ class Assembly:
     pictures: dict[NationCode, AirPicture]
     """One air picture per nation (its node)."""
     network: Network
+    composites: dict[NationCode, CompositeTracker]
+    """In measurement sharing, one composite tracker per nation (its node's picture);
+    empty when the nodes share tracks."""
 
 
 def fixed_platform(lat_deg: float, lon_deg: float, alt_m: float) -> PlatformTrack:
@@ -249,6 +253,21 @@ def build(
     }
     network = build_network(scenario, streams, seed=seed)
     picture = picture_config(network.nations)
+    composites = {}
+    if scenario.exchange.mode == schema.ExchangeMode.MEASUREMENTS:
+        coverage_of = radar_coverage(setups)
+        composites = {
+            nation: CompositeTracker(
+                nation,
+                network.nations,
+                tracker_config(),
+                coverage_of=coverage_of,
+                delay_s=float(scenario.exchange.composite_delay_s),
+                acceleration_psd_m2_s3=picture.acceleration_psd_m2_s3,
+                max_age_s=picture.max_age_s,
+            )
+            for nation in network.nations
+        }
     return Assembly(
         truth=build_truth(scenario, step_s=truth_step_s),
         sensors=tuple(setups),
@@ -256,7 +275,28 @@ def build(
         trackers=trackers,
         pictures={nation: AirPicture(nation, picture) for nation in network.nations},
         network=network,
+        composites=composites,
     )
+
+
+def radar_coverage(setups: list[SensorSetup]) -> Callable[[SensorId, float], Coverage]:
+    """The field of regard of any radar of the run at a time (for composite trackers).
+
+    Raises
+    ------
+    KeyError
+        Asked about a sensor that is not a radar of the run.
+    """
+    radars = {s.sensor.sensor_id: s for s in setups if isinstance(s.sensor, RadarSensor)}
+
+    def coverage_of(sensor: SensorId, time_s: float) -> Coverage:
+        setup = radars[sensor]
+        radar = setup.sensor
+        assert isinstance(radar, RadarSensor)
+        platform = setup.platform(time_s)
+        return lambda positions: radar.covers(positions, platform)
+
+    return coverage_of
 
 
 def link_config(spec: schema.LinkSpec) -> LinkConfig:

@@ -158,17 +158,24 @@ def _nan(value: object) -> float:
 def run_figures(summary: Mapping[str, Any]) -> Figures:
     """The figures a comparison reports, from a run's summary (:func:`summarise`).
 
-    Per nation ``N``: ``completeness/N`` (SIAP completeness of its air picture), ``warning_s/N``
+    Per nation ``N``: ``completeness/N``, ``spuriousness/N``, ``position_error_m/N`` and
+    ``velocity_error_mps/N`` (SIAP attributes of its air picture: the errors are means over
+    the associated track steps, m and m/s), ``warning_s/N``
     (mean time from the first hold of a threat in its picture to the threat's impact or end of
     route, s, over the threats it holds), ``coverage/N`` (share of the coalition's own-sensor
     picture it holds); per pair ``commonality/A-B``; over the coalition: ``commonality``,
-    ``coalition_completeness``, and the means over nations ``completeness``, ``warning_s``,
-    ``coverage``; and ``release_violations`` (0 in a correct run).
+    ``coalition_completeness``, ``network_bytes_per_s`` (sent on every link together), and the
+    means over nations of the per-nation figures; and ``release_violations`` (0 in a correct
+    run).
     """
     figures: Figures = {}
     network = summary.get("network") or {}
     for picture in summary.get("picture") or []:
-        figures[f"completeness/{picture['node']}"] = _nan(picture["siap"]["completeness"])
+        node, siap = picture["node"], picture["siap"]
+        figures[f"completeness/{node}"] = _nan(siap["completeness"])
+        figures[f"spuriousness/{node}"] = _nan(siap["spuriousness"])
+        figures[f"position_error_m/{node}"] = _nan(siap["position_accuracy_m"])
+        figures[f"velocity_error_mps/{node}"] = _nan(siap["velocity_accuracy_mps"])
     for warning in network.get("warning") or []:
         figures[f"warning_s/{warning['node']}"] = _nan(warning["picture"]["mean_warning_s"])
     coverage = network.get("coverage") or {}
@@ -179,7 +186,16 @@ def run_figures(summary: Mapping[str, Any]) -> Figures:
     for pair in common.get("pairwise") or []:
         figures[f"commonality/{'-'.join(pair['nations'])}"] = _nan(pair["commonality"])
     figures["coalition_completeness"] = _nan(coverage.get("coalition_completeness"))
-    for prefix in ("completeness", "warning_s", "coverage"):
+    links = network.get("links") or []
+    figures["network_bytes_per_s"] = float(sum(_nan(link["bytes_per_s"]) for link in links))
+    for prefix in (
+        "completeness",
+        "spuriousness",
+        "position_error_m",
+        "velocity_error_mps",
+        "warning_s",
+        "coverage",
+    ):
         values = [v for k, v in figures.items() if k.startswith(prefix + "/") and math.isfinite(v)]
         figures[prefix] = float(np.mean(values)) if values else math.nan
     figures["release_violations"] = _nan(summary.get("release_violations") or 0)

@@ -54,7 +54,15 @@ from iamd.core.errors import ConfigurationError
 from iamd.core.ids import NationCode, SensorId
 from iamd.core.typing import FloatArray, IntArray
 from iamd.fusion import AirPicture
-from iamd.messages import Classification, Detections, LocalTracks, MeasurementKind, TrackReports
+from iamd.messages import (
+    Classification,
+    Detections,
+    LocalTracks,
+    MeasurementKind,
+    MeasurementReports,
+    TrackReports,
+)
+from iamd.messages.detections import FALSE_ALARM
 from iamd.messages.picture import ReportsDue, SystemTracks
 from iamd.messages.reports import (
     MAX_NATIONS,
@@ -77,11 +85,13 @@ from iamd.network import (
     concatenate_reports,
     decode,
     encode,
+    labelled_measurements,
     labelled_tracks,
     read_header,
     released_reports,
     take_reports,
 )
+from iamd.tracking.composite import CompositeTracker
 from iamd.tracking.tracker import Coverage, RadarTracker
 
 Transmit = Callable[[NationCode, NationCode, bytes, int, float], None]
@@ -207,6 +217,12 @@ class Node:
         Where the node's records go.
     settings : NodeSettings
         Report cycle and message size.
+    composite : CompositeTracker or None
+        Given, the node runs the measurement-sharing architecture (module notes): it shares
+        its radar scans, and its picture is this composite tracker's.
+    sensor_directory : mapping of NationCode to sequence of SensorId, or None
+        Every nation's sensors in the order of their small numbers (1, 2, …), to name the
+        radar of a received measurement; required with ``composite``.
     """
 
     def __init__(
@@ -224,6 +240,8 @@ class Node:
         transmit: Transmit,
         sink: NodeSink,
         settings: NodeSettings | None = None,
+        composite: CompositeTracker | None = None,
+        sensor_directory: Mapping[NationCode, Sequence[SensorId]] | None = None,
     ) -> None:
         if keys.node != nation or picture.node != nation:
             raise ConfigurationError(f"node {nation}: keys and picture must be the node's own")
@@ -252,6 +270,10 @@ class Node:
         self._sent: dict[int, tuple[float, float]] = {}
         """Local track number → (valid time, send time) of its latest report."""
         self._held: dict[NationCode, _Held] = {}
+        self.composite = composite
+        self._directory = {o: tuple(names) for o, names in (sensor_directory or {}).items()}
+        if composite is not None and composite.node != nation:
+            raise ConfigurationError(f"node {nation}: the composite tracker must be the node's own")
         self.rejected: dict[RejectReason, int] = {}
         """Messages refused whole by the inbound gate, by reason."""
 
@@ -260,8 +282,12 @@ class Node:
     def on_scan(self, detections: Detections, coverage: Coverage) -> LocalTracks:
         """Track one scan or frame of an own sensor and put the result in the picture."""
         tracks = self.tracker.step(detections, coverage)
-        updated_by = detections.sensor if detections.kind == MeasurementKind.RADAR_RAE else None
-        self.on_local_tracks(tracks, updated_by)
+        radar = detections.kind == MeasurementKind.RADAR_RAE
+        updated_by = detections.sensor if radar else None
+        if self.composite is None:
+            self.on_local_tracks(tracks, updated_by)
+        elif radar:
+            self._share_scan(detections, self.tracker.detection_tracks)
         return tracks
 
     def on_local_tracks(self, tracks: LocalTracks, sensor: SensorId | None) -> None:
@@ -282,7 +308,9 @@ class Node:
         self.picture.ingest_local(tracks)
 
     def snapshot(self, now_s: float) -> SystemTracks:
-        """The node's air picture at ``now_s``."""
+        """The node's air picture at ``now_s`` (the composite one in measurement sharing)."""
+        if self.composite is not None:
+            return self.composite.snapshot(now_s)
         return self.picture.snapshot(now_s)
 
     @property
@@ -293,7 +321,13 @@ class Node:
     # --- outbound ---------------------------------------------------------------------------
 
     def on_report_cycle(self, now_s: float) -> None:
-        """Report the own tracks the node is responsible for, and flush held items."""
+        """Report the own tracks the node is responsible for, and flush held items.
+
+        In measurement sharing, scans leave as they are made and nothing is held: the cycle
+        has nothing to do.
+        """
+        if self.composite is not None:
+            return
         due = self.picture.reports_due(now_s)
         hops = self._next_hops.get(self.nation, ())
         reports = self._own_reports(due, now_s) if hops else None
@@ -418,6 +452,54 @@ class Node:
             self._sink.sent(chunk, hop)
             self._transmit(self.nation, hop, signed, len(chunk), now_s)
 
+    def _share_scan(self, detections: Detections, local_track_number: IntArray) -> None:
+        """Queue an own radar scan for the composite tracker and send it to the next hops."""
+        assert self.composite is not None
+        index = self._labels.index.get(detections.sensor)
+        if index is None:
+            raise ConfigurationError(
+                f"node {self.nation}: sensor {detections.sensor} has no label in this node"
+            )
+        self.composite.add(
+            detections,
+            originator=self.nation,
+            sensor_number=index + 1,
+            local_track_number=local_track_number,
+        )
+        hops = self._next_hops.get(self.nation, ())
+        if not hops:
+            return
+        batch = _measurement_batch(
+            detections,
+            local_track_number,
+            nations=self.nations,
+            originator=self._own,
+            sensor_number=index + 1,
+            classification=int(self._labels.classification[index]),
+            rel_to=self._labels.rel_to[index] & np.uint64((1 << len(self.nations)) - 1),
+            caveats=int(self._labels.caveats[index]),
+        )
+        for hop in hops:
+            self._send_measurements(batch, hop, detections.valid_at)
+
+    def _send_measurements(self, batch: MeasurementReports, hop: NationCode, now_s: float) -> None:
+        """Guard a measurement batch for ``hop`` (never sanitised) and send what it releases."""
+        release = self._outbound.release(
+            labelled_measurements(batch), recipient=hop, now_s=now_s, sanitisable=False
+        )
+        self._sink.audit(release.audit)
+        if not release.index.size:
+            return
+        out = take_reports(batch, release.index)
+        size = self.settings.max_reports_per_message
+        for start in range(0, len(out), size):
+            chunk = take_reports(out, np.arange(start, min(start + size, len(out))))
+            chunk = replace(
+                chunk, sender=self.nation, sent_at=float(now_s), sequence=self._sequence
+            )
+            self._sequence += 1
+            self._transmit(self.nation, hop, self._keys.sign(encode(chunk)), len(chunk), now_s)
+
     # --- inbound ----------------------------------------------------------------------------
 
     def on_message(self, now_s: float, data: bytes) -> None:
@@ -438,6 +520,9 @@ class Node:
             )
             return
         self._last_sequence[sender] = message.sequence
+        if isinstance(message, MeasurementReports):
+            self._on_measurements(message, sender, now_s)
+            return
         if not isinstance(message, TrackReports):
             return  # missile warnings and engagement status have no consumer yet
         acceptance = self._inbound.accept(labelled_tracks(message), sender=sender, now_s=now_s)
@@ -447,6 +532,76 @@ class Node:
             return
         self.picture.ingest_remote(accepted)
         self._forward(accepted, now_s)
+
+    def _on_measurements(
+        self, message: MeasurementReports, sender: NationCode, now_s: float
+    ) -> None:
+        """Check received measurements, queue the accepted scans, relay them on."""
+        acceptance = self._inbound.accept(
+            labelled_measurements(message), sender=sender, now_s=now_s, sanitisable=False
+        )
+        self._sink.delivered(acceptance.delivered)
+        accepted = take_reports(message, acceptance.accepted)
+        if not len(accepted):
+            return
+        if self.composite is not None:
+            for detections, originator, number, local in self._scans_of(accepted):
+                self.composite.add(
+                    detections,
+                    originator=originator,
+                    sensor_number=number,
+                    local_track_number=local,
+                )
+        originators = [accepted.nations[i] for i in accepted.originator.tolist()]
+        by_hop: dict[NationCode, list[int]] = {}
+        for row, originator in enumerate(originators):
+            if originator != self.nation:
+                for hop in self._next_hops.get(originator, ()):
+                    by_hop.setdefault(hop, []).append(row)
+        for hop in sorted(by_hop):
+            self._send_measurements(take_reports(accepted, np.array(by_hop[hop])), hop, now_s)
+
+    def _scans_of(
+        self, batch: MeasurementReports
+    ) -> list[tuple[Detections, NationCode, int, IntArray]]:
+        """The scans in an accepted batch, as detections of the named radars.
+
+        A scan whose radar this node does not know is skipped: its coverage and position
+        frame would be guesses.
+        """
+        scans = []
+        keys = np.column_stack([batch.originator, batch.sensor_id, batch.valid_at.view(np.int64)])
+        _, first, group = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        for g in np.argsort(first):
+            rows = np.flatnonzero(group.reshape(-1) == g)
+            row = rows[0]
+            originator = batch.nations[int(batch.originator[row])]
+            number = int(batch.sensor_id[row])
+            sensors = self._directory.get(originator, ())
+            if not 1 <= number <= len(sensors):
+                continue
+            real = rows[batch.scan_size[rows] > 0]
+            scans.append(
+                (
+                    Detections(
+                        sensor=sensors[number - 1],
+                        nation=originator,
+                        kind=MeasurementKind.RADAR_RAE,
+                        valid_at=float(batch.valid_at[row]),
+                        sensor_position_ecef_m=batch.sensor_position[row].copy(),
+                        sensor_lat_deg=float(batch.sensor_lat_deg[row]),
+                        sensor_lon_deg=float(batch.sensor_lon_deg[row]),
+                        measurements=batch.measurement[real],
+                        covariances=batch.measurement_covariance[real],
+                        truth_index=np.full(real.size, FALSE_ALARM, np.int64),
+                        snr_db=np.full(real.size, np.nan),
+                    ),
+                    originator,
+                    number,
+                    batch.local_track_number[real],
+                )
+            )
+        return scans
 
     def _forward(self, reports: TrackReports, now_s: float) -> None:
         originators = [reports.nations[i] for i in reports.originator.tolist()]
@@ -474,6 +629,43 @@ def _renation(reports: TrackReports, nations: tuple[NationCode, ...]) -> TrackRe
         originator=index[reports.originator],
         reporting_node=index[reports.reporting_node],
         rel_to=remap_rel_to(reports.rel_to, reports.nations, nations),
+    )
+
+
+def _measurement_batch(
+    detections: Detections,
+    local_track_number: IntArray,
+    *,
+    nations: tuple[NationCode, ...],
+    originator: int,
+    sensor_number: int,
+    classification: int,
+    rel_to: np.uint64,
+    caveats: int,
+) -> MeasurementReports:
+    """One own radar scan as a measurement batch (a marker item when it detected nothing)."""
+    k = len(detections)
+    rows = max(k, 1)
+    measurement = detections.measurements if k else np.zeros((1, 3))
+    covariance = detections.covariances if k else np.eye(3)[None]
+    return MeasurementReports(
+        sender=nations[originator],
+        sent_at=float(detections.valid_at),
+        sequence=0,
+        nations=nations,
+        originator=np.full(rows, originator, np.int64),
+        sensor_id=np.full(rows, sensor_number, np.int64),
+        local_track_number=np.asarray(local_track_number, np.int64) if k else np.zeros(1, np.int64),
+        valid_at=np.full(rows, float(detections.valid_at)),
+        measurement=np.asarray(measurement, np.float64),
+        measurement_covariance=np.asarray(covariance, np.float64),
+        sensor_position=np.tile(detections.sensor_position_ecef_m, (rows, 1)),
+        sensor_lat_deg=np.full(rows, float(detections.sensor_lat_deg)),
+        sensor_lon_deg=np.full(rows, float(detections.sensor_lon_deg)),
+        scan_size=np.full(rows, k, np.int64),
+        classification=np.full(rows, classification, np.int64),
+        rel_to=np.full(rows, rel_to, np.uint64),
+        caveats=np.full(rows, caveats, np.int64),
     )
 
 

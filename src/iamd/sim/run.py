@@ -6,7 +6,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -191,6 +191,13 @@ def run_scenario(
         kernel = EventKernel()
         _schedule(kernel, writer, assembly, streams, duration, options)
         kernel.run(duration)
+        writer.update_meta(
+            exchange=scenario.exchange.mode.value,
+            composite={
+                str(nation): asdict(composite.statistics)
+                for nation, composite in assembly.composites.items()
+            },
+        )
     except KeyboardInterrupt:
         writer.close("interrupted", wall_time_s=time.perf_counter() - started)
         raise
@@ -294,6 +301,8 @@ def _nodes(
             transmit=bus.transmit,
             sink=sink,
             settings=settings,
+            composite=assembly.composites.get(nation),
+            sensor_directory={o: tuple(labels) for o, labels in network.sensor_labels.items()},
         )
         bus.attach(nation, node.on_message)
         nodes[nation] = node

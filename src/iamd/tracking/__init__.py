@@ -2,6 +2,7 @@
 
 from iamd.tracking.association import AssociationWeights, GnnAssociator, JpdaAssociator
 from iamd.tracking.base import KalmanUpdate, MeasurementModel, MotionModel
+from iamd.tracking.composite import CompositeStatistics, CompositeTracker
 from iamd.tracking.cueing import CuePolicy, InfraredCues
 from iamd.tracking.imm import (
     ImmEstimate,
@@ -40,6 +41,8 @@ __all__: list[str] = [
     "AssociationWeights",
     "Augmented",
     "Ballistic",
+    "CompositeStatistics",
+    "CompositeTracker",
     "CoordinatedTurn",
     "Coverage",
     "CuePolicy",

@@ -328,6 +328,10 @@ class RadarTracker:
         )
         self._pda: tuple[IntArray, FloatArray, FloatArray] | None = None
         self.cues = InfraredCues(config.cues)
+        self.detection_tracks: IntArray = np.empty(0, np.int64)
+        """Track number each detection of the latest step went to: the track it updated (for
+        JPDA, the track it was the most probable detection of) or started; 0 for a detection
+        that did neither (shared by JPDA among tracks that each had a likelier one)."""
 
     def __len__(self) -> int:
         return int(self.number.size)
@@ -359,6 +363,7 @@ class RadarTracker:
                 detections.measurements,
                 detections.covariances,
             )
+            self.detection_tracks = np.zeros(len(detections), np.int64)
             return self._report_rows(np.empty(0, np.int64), now)
         radar = RadarMeasurement(
             site_ecef_m=detections.sensor_position_ecef_m,
@@ -383,9 +388,12 @@ class RadarTracker:
         )
         first_new = len(self)
         unused = np.setdiff1d(np.arange(len(detections)), assigned[hit])
+        self.detection_tracks = np.zeros(len(detections), np.int64)
+        self.detection_tracks[assigned[hit]] = self.number[hit]
         self._initiate(
             positions[unused], position_covariances[unused], now, self._column(detections.sensor)
         )
+        self.detection_tracks[unused] = self.number[first_new:]
         reported = np.concatenate([changed, np.arange(first_new, len(self))])
         self._predict_impacts(reported, now)
         report = self._report_rows(reported, now)
