@@ -14,7 +14,14 @@ from hypothesis import strategies as st
 from iamd.core.ids import NationCode, SensorId
 from iamd.fusion import AirPicture
 from iamd.geo import geodetic_to_ecef
-from iamd.messages import Classification, LocalTracks, ReleasabilityLabel, TrackReports
+from iamd.messages import (
+    Classification,
+    Detections,
+    LocalTracks,
+    MeasurementKind,
+    ReleasabilityLabel,
+    TrackReports,
+)
 from iamd.messages.tracks import TrackStatus
 from iamd.network import (
     AuditRecords,
@@ -34,7 +41,8 @@ from iamd.network import (
 )
 from iamd.sim.build import next_hops, picture_config, tracker_config
 from iamd.sim.node import Node, NodeSettings
-from iamd.tracking.tracker import RadarTracker
+from iamd.tracking.composite import CompositeTracker
+from iamd.tracking.tracker import Coverage, RadarTracker
 
 USA, JPN, AUS = NationCode("USA"), NationCode("JPN"), NationCode("AUS")
 NATIONS = (USA, JPN, AUS)
@@ -93,7 +101,10 @@ def network(
     *,
     links: list[tuple[NationCode, NationCode]] | None = None,
     settings: NodeSettings | None = None,
+    measurements: bool = False,
 ) -> tuple[dict[NationCode, Node], Wire, dict[NationCode, Sink]]:
+    """Three nodes on a hand-carried bus; with ``measurements``, sharing radar scans (each
+    with a composite tracker that does not wait)."""
     policy = ReleasePolicy(
         agreements=tuple(agreements), clearances=dict.fromkeys(NATIONS, int(SECRET))
     )
@@ -119,10 +130,20 @@ def network(
             transmit=wire.transmit,
             sink=sinks[n],
             settings=settings,
+            composite=CompositeTracker(
+                n, NATIONS, tracker_config(), coverage_of=everywhere, delay_s=0.0
+            )
+            if measurements
+            else None,
+            sensor_directory={o: (SensorId(f"{o}-R"),) for o in NATIONS},
         )
         for n in NATIONS
     }
     return nodes, wire, sinks
+
+
+def everywhere(sensor: SensorId, time_s: float) -> Coverage:
+    return lambda positions: np.ones(len(positions), bool)
 
 
 def tracks(node: NationCode, t: float, count: int = 2, first_number: int = 1) -> LocalTracks:
@@ -427,6 +448,76 @@ def test_no_item_reaches_a_nation_it_is_not_released_to(
             assert n in labels[originator].rel_to
             assert (originator, n) in agreed
         # And everything the policy allows arrives (with a route: direct, or via the hub).
+        for originator in NATIONS:
+            if originator == n or n not in labels[originator].rel_to:
+                continue
+            if (originator, n) not in agreed:
+                continue
+            direct = not hub or USA in (originator, n)
+            relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
+            if direct or relayed:
+                assert originator in received, (originator, n)
+
+
+# --- the same property when the nodes share measurements -------------------------------------
+
+
+def scan(node: NationCode, t: float) -> Detections:
+    """Two detections of aircraft east of Okinawa by ``node``'s radar on Okinawa."""
+    site = geodetic_to_ecef(26.3, 127.8, 50.0)
+    k = 2
+    return Detections(
+        sensor=SensorId(f"{node}-R"),
+        nation=node,
+        kind=MeasurementKind.RADAR_RAE,
+        valid_at=t,
+        sensor_position_ecef_m=site,
+        sensor_lat_deg=26.3,
+        sensor_lon_deg=127.8,
+        measurements=np.array([[60_000.0, 1.5, 0.15], [80_000.0, 1.6, 0.11]]),
+        covariances=np.tile(np.diag([30.0, 2e-3, 2e-3]) ** 2, (k, 1, 1)),
+        truth_index=np.arange(k),
+        snr_db=np.full(k, 20.0),
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    agreed=st.sets(st.sampled_from(_PAIRS)),
+    rel_to=st.fixed_dictionaries({n: st.sets(st.sampled_from(NATIONS)) for n in NATIONS}),
+    hub=st.booleans(),
+)
+def test_no_measurement_reaches_a_nation_it_is_not_released_to(
+    agreed: set[tuple[NationCode, NationCode]],
+    rel_to: dict[NationCode, set[NationCode]],
+    hub: bool,
+) -> None:
+    agreements = [agreement(a, b) for a, b in sorted(agreed)]
+    labels = {n: sensor_label(n, rel_to[n]) for n in NATIONS}
+    links = [(USA, JPN), (USA, AUS)] if hub else None
+    nodes, wire, sinks = network(agreements, labels, links=links, measurements=True)
+    for n in NATIONS:
+        nodes[n].on_scan(scan(n, 10.0), lambda p: np.ones(len(p), bool))
+    for now in (10.25, 10.5):  # arrive, then let relays pass it on
+        wire.deliver(nodes, now)
+    policy = ReleasePolicy(
+        agreements=tuple(agreements), clearances=dict.fromkeys(NATIONS, int(SECRET))
+    )
+    audits = [a for s in sinks.values() for a in s.audits]
+    deliveries = [d for s in sinks.values() for d in s.deliveries]
+    delivered = DeliveryRecords.concatenate(deliveries) if deliveries else None
+    if audits:
+        assert check_releases(AuditRecords.concatenate(audits), policy, delivered=delivered) == []
+    for n in NATIONS:
+        received = {
+            d.nations[o] for d in sinks[n].deliveries for o in d.originator[d.accepted].tolist()
+        }
+        composite = nodes[n].composite
+        assert composite is not None
+        assert composite.statistics.late_scans == 0
+        for originator in received:
+            assert n in labels[originator].rel_to
+            assert (originator, n) in agreed
         for originator in NATIONS:
             if originator == n or n not in labels[originator].rel_to:
                 continue
