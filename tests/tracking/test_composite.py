@@ -34,8 +34,11 @@ def target(time_s: float) -> np.ndarray:
     return np.concatenate([start + 250.0 * time_s * east, 250.0 * east])
 
 
-def scans(duration_s: float, seed: int = 0) -> list[tuple[NationCode, int, Detections]]:
-    """Every scan of both radars in time order, with noise and a false alarm now and then."""
+def scans(
+    duration_s: float, seed: int = 0, blind: tuple[float, float] = (0.0, 0.0)
+) -> list[tuple[NationCode, int, Detections]]:
+    """Every scan of both radars in time order, with noise and a false alarm now and then;
+    the target goes undetected during ``blind`` (start, end), s."""
     rng = np.random.default_rng(seed)
     out = []
     for number, (sensor, (nation, lat, lon, period)) in enumerate(SITES.items(), start=1):
@@ -46,7 +49,7 @@ def scans(duration_s: float, seed: int = 0) -> list[tuple[NationCode, int, Detec
             rows = [truth[0] + rng.multivariate_normal(np.zeros(3), NOISE)]
             if rng.random() < 0.3:
                 rows.append(truth[0] + np.array([rng.uniform(-2e4, 2e4), 0.2, 0.02]))
-            if rng.random() < 0.1:
+            if rng.random() < 0.1 or blind[0] <= time_s < blind[1]:
                 rows = rows[1:]  # a missed detection
             k = len(rows)
             out.append(
@@ -156,6 +159,39 @@ def test_a_track_is_numbered_from_the_detection_that_started_it(
     assert (local >= 1).all()
     # Both nations' radars update the aircraft's track.
     assert (snapshot.sources[snapshot.status == TrackStatus.CONFIRMED] == 0b11).any()
+
+
+def test_an_object_keeps_its_number_across_a_gap_in_detection() -> None:
+    """The track is dropped during 30 s without detections; its successor takes its number
+    because their estimates gate, while false-alarm tracks far away get numbers of their
+    own."""
+    node = composite(USA, max_age_s=45.0)
+    batches = scans(120.0, seed=2, blind=(40.0, 70.0))
+    valid = np.array([d.valid_at for _, _, d in batches])
+    times = np.arange(2.0, 121.0, 1.0)
+    snapshots = feed(node, batches, valid, times)
+
+    def aircraft_numbers(window: tuple[float, float]) -> set[int]:
+        numbers = set()
+        for time_s, snapshot in zip(times, snapshots, strict=True):
+            if not window[0] <= time_s < window[1]:
+                continue
+            near = np.linalg.norm(snapshot.state[:, :3] - target(time_s)[:3], axis=1) < 3000.0
+            live = snapshot.status != TrackStatus.DROPPED
+            numbers |= set(snapshot.network_track_number[near & live].tolist())
+        return numbers
+
+    before, after = aircraft_numbers((20.0, 40.0)), aircraft_numbers((90.0, 120.0))
+    assert len(before) == 1
+    assert after == before
+    # In between the track was really gone (dropped for its misses) and came back.
+    dropped = [
+        t
+        for t, s in zip(times, snapshots, strict=True)
+        if before <= set(s.network_track_number[s.status == TrackStatus.DROPPED].tolist())
+    ]
+    assert dropped
+    assert 40.0 < dropped[0] < 90.0
 
 
 def test_a_scan_after_its_turn_is_counted_and_dropped(

@@ -16,10 +16,14 @@ measurement time, then originating nation, then sensor. A scan that arrives afte
 The tracker itself is deterministic, so two nodes that hold the same scans compute bit-for-bit
 the same composite tracks, whatever the order of arrival.
 
-Track numbers follow the same rule: a composite track takes a number made from the
-measurement that started it, ``(index of the originating nation + 1)·10⁹ + the originator's
-local track number of that detection`` (moved by whole multiples of 10¹¹ past any number
-this tracker has already used), so nodes agree on a track's number without negotiating one.
+Track numbers follow the same rule. A composite track is numbered when it is confirmed:
+it takes the number of a track that ended within ``max_age_s`` if their estimates gate
+(χ², 99.9 %; the nearest one), so an object keeps its number across a gap in coverage;
+otherwise a number made from the measurement that started it, ``(index of the originating
+nation + 1)·10⁹ + the originator's local track number of that detection`` (moved by whole
+multiples of 10¹¹ past any number this tracker has already used). Every step of this is a
+function of the composite tracker's own state, so nodes agree on numbers without
+negotiating them.
 
 What the composite picture assumes
 ----------------------------------
@@ -41,9 +45,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from iamd.core.errors import ConfigurationError
+from iamd.core.gating import chi2_gate_threshold
 from iamd.core.ids import NationCode, SensorId
 from iamd.core.kinematics import predict_nearly_constant_velocity
-from iamd.core.typing import IntArray
+from iamd.core.typing import FloatArray, IntArray
 from iamd.messages import Detections, MeasurementKind, TrackStatus
 from iamd.messages.picture import NO_LOCAL_TRACK, NO_NATION, SystemTracks
 from iamd.tracking.quality import track_quality
@@ -73,6 +78,20 @@ class _Scan:
     sensor_number: int
     detections: Detections = field(compare=False)
     local_track_number: IntArray = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A named track's latest estimate (6-D ECEF, at ``time_s``)."""
+
+    number: int
+    time_s: float
+    state: FloatArray
+    covariance: FloatArray
+
+
+_INHERIT_GATE = float(chi2_gate_threshold(0.999, 3))
+"""Squared Mahalanobis distance within which a new track takes an ended track's number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +173,14 @@ class CompositeTracker:
         self._pending: list[_Scan] = []
         self._done_until = -np.inf
         self._number: dict[int, int] = {}
-        """Tracker track number → composite (network) track number."""
+        """Tracker track number → composite (network) track number, from confirmation."""
+        self._birth: dict[int, tuple[int, int]] = {}
+        """Tracker track number → (originator index, its local track number) of the
+        detection that started the track."""
+        self._last_seen: dict[int, _Seen] = {}
+        """Tracker track number → the named track's latest estimate."""
+        self._ended: list[_Seen] = []
+        """Named tracks that ended, newest last, for a successor to inherit the number."""
         self._used: set[int] = set()
         self._sources: dict[int, np.uint64] = {}
         """Tracker track number → bits (over the snapshot table) of nations that updated it."""
@@ -235,21 +261,68 @@ class CompositeTracker:
         self.tracker.step(detections, coverage)
         self._scans += 1
         self._measurements += len(detections)
-        numbers = self.tracker.detection_tracks
-        originator = self.nations[scan.originator]
-        bit = self._bit[originator]
-        for row, number in enumerate(numbers.tolist()):
+        t = self.tracker
+        bit = self._bit[self.nations[scan.originator]]
+        for row, number in enumerate(t.detection_tracks.tolist()):
             if number == 0:
                 continue
             self._sources[number] = self._sources.get(number, np.uint64(0)) | bit
-            if number not in self._number:
-                self._number[number] = self._new_number(
-                    scan.originator, int(scan.local_track_number[row])
-                )
-        live = set(self.tracker.number.tolist())
-        for number in [n for n in self._number if n not in live]:
-            del self._number[number]
+            if number not in self._birth:
+                self._birth[number] = (scan.originator, int(scan.local_track_number[row]))
+        live = set(t.number.tolist())
+        for number in [n for n in self._birth if n not in live]:
+            del self._birth[number]
             self._sources.pop(number, None)
+            ended = self._number.pop(number, None)
+            if ended is not None:
+                self._ended.append(self._last_seen[number])
+            self._last_seen.pop(number, None)
+        self._name_confirmed(scan.valid_at)
+
+    def _name_confirmed(self, now_s: float) -> None:
+        """Number every newly confirmed track (module notes).
+
+        Also notes where every named track was last seen, for a successor to inherit its
+        number.
+        """
+        t = self.tracker
+        firm = np.flatnonzero(t.status != TrackStatus.TENTATIVE)
+        for row in firm.tolist():
+            number = int(t.number[row])
+            if number not in self._number:
+                self._number[number] = self._inherited(row, now_s) or self._new_number(
+                    *self._birth[number]
+                )
+            self._last_seen[number] = _Seen(
+                self._number[number],
+                float(t.time_s[row]),
+                t.state[row, :_STATE_DIM].copy(),
+                t.covariance[row, :_STATE_DIM, :_STATE_DIM].copy(),
+            )
+
+    def _inherited(self, row: int, now_s: float) -> int | None:
+        """The number a new track inherits, or None.
+
+        That of the nearest track that ended within ``max_age_s`` and whose predicted
+        position gates with the new track's (χ², 3 dof, 99.9 %).
+        """
+        self._ended = [e for e in self._ended if now_s - e.time_s <= self.max_age_s]
+        if not self._ended:
+            return None
+        t = self.tracker
+        state, covariance = predict_nearly_constant_velocity(
+            np.array([e.state for e in self._ended]),
+            np.array([e.covariance for e in self._ended]),
+            t.time_s[row] - np.array([e.time_s for e in self._ended]),
+            self._q,
+        )
+        residual = state[:, :3] - t.state[row, :3]
+        spread = covariance[:, :3, :3] + t.covariance[row, :3, :3]
+        d2 = np.einsum("ki,ki->k", residual, np.linalg.solve(spread, residual[:, :, None])[..., 0])
+        best = int(np.argmin(d2))
+        if not d2[best] <= _INHERIT_GATE:
+            return None
+        return self._ended.pop(best).number
 
     def _new_number(self, originator: int, local: int) -> int:
         number = (originator + 1) * NATION_NUMBER_BASE + local
