@@ -286,3 +286,19 @@ def test_public_api_is_pinned() -> None:
     )
     for name in iamd.world.__all__:
         assert hasattr(iamd.world, name)
+
+
+def test_a_destroyed_threat_leaves_the_sky_at_the_intercept() -> None:
+    truth = Truth(waypoint=[CRUISE, AIRCRAFT])
+    assert truth.destroy([0], 100.0).tolist() == [0]
+    before, after = truth.state_at(99.0), truth.state_at(100.0)
+    assert before.active.tolist() == [True, True]
+    assert after.active.tolist() == [False, True]
+    assert after.phase[0] == ThreatPhase.DESTROYED
+    assert np.isnan(after.position_ecef_m[0]).all()
+    # Nothing is destroyed twice, nor before its launch, nor after its end.
+    assert truth.destroy([0], 150.0).size == 0
+    assert truth.destroy([1], truth.end_time_s[1] + 1.0).size == 0
+    assert truth.destroyed_at_s[0] == 100.0
+    with pytest.raises(ConfigurationError, match="out of range"):
+        truth.destroy([5], 10.0)

@@ -27,6 +27,8 @@ class ThreatPhase(enum.IntEnum):
     TERMINAL = 3
     CRUISE = 4
     IMPACTED = 5
+    DESTROYED = 6
+    """Killed by an interceptor (from the intercept on)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,9 +63,11 @@ class TruthState:
 
     @property
     def active(self) -> BoolArray:
-        """True for threats in flight (launched and not yet impacted)."""
+        """True for threats in flight (launched, neither impacted nor destroyed)."""
         return np.asarray(
-            (self.phase != ThreatPhase.NOT_LAUNCHED) & (self.phase != ThreatPhase.IMPACTED)
+            (self.phase != ThreatPhase.NOT_LAUNCHED)
+            & (self.phase != ThreatPhase.IMPACTED)
+            & (self.phase != ThreatPhase.DESTROYED)
         )
 
     @property

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from iamd.core.errors import ConfigurationError
 from iamd.core.ids import ThreatId
@@ -82,7 +83,9 @@ class Truth:
     through 100 km (or until the apogee, if it is lower), ``TERMINAL`` until impact and
     ``IMPACTED`` from the impact time on. Waypoint threats are in ``CRUISE`` until the end of
     their route and ``IMPACTED`` from then on: a cruise missile hits its last waypoint, an
-    aircraft leaves the scenario there. Rows that are not in flight have NaN kinematics.
+    aircraft leaves the scenario there. A threat destroyed by an interceptor
+    (:meth:`destroy`) is ``DESTROYED`` from the intercept on. Rows that are not in flight
+    have NaN kinematics.
     """
 
     def __init__(
@@ -175,6 +178,39 @@ class Truth:
             )
         self.knots = KnotTable.concatenate(tables)
         self._ballistic = self.categories == ThreatCategory.BALLISTIC_MISSILE
+        self.destroyed_at_s: FloatArray = np.full(n, np.nan)
+        """Time each threat was destroyed by an interceptor, s (NaN: it was not)."""
+
+    def destroy(self, rows: npt.ArrayLike, time_s: float) -> IntArray:
+        """Destroy threats ``rows`` at ``time_s``: from then on they are ``DESTROYED``.
+
+        Only threats in flight at ``time_s`` can be destroyed (a threat that has impacted or
+        was destroyed already is left as it is).
+
+        Parameters
+        ----------
+        rows : array_like of int
+            Threat rows (:attr:`threat_ids` order).
+        time_s : float
+            Intercept time, s since the epoch; not before an earlier destruction.
+
+        Returns
+        -------
+        ndarray of int
+            The rows this call destroyed.
+        """
+        rows = np.unique(np.asarray(rows, np.int64))
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self.threat_ids)):
+            raise ConfigurationError(f"destroy: threat rows out of range (got {rows.tolist()})")
+        t = float(time_s)
+        phase = self.phases_at(t)[rows]
+        flying = rows[
+            (phase != ThreatPhase.NOT_LAUNCHED)
+            & (phase != ThreatPhase.IMPACTED)
+            & (phase != ThreatPhase.DESTROYED)
+        ]
+        self.destroyed_at_s[flying] = t
+        return np.asarray(flying, np.int64)
 
     def __len__(self) -> int:
         return len(self.threat_ids)
@@ -190,7 +226,10 @@ class Truth:
         )
         flying = np.where(self._ballistic, ballistic_phase, ThreatPhase.CRUISE)
         idle = np.where(t < self.launch_time_s, ThreatPhase.NOT_LAUNCHED, ThreatPhase.IMPACTED)
-        return np.asarray(np.where(in_flight, flying, idle), np.int64)
+        phase = np.where(in_flight, flying, idle)
+        # NaN compares False: a threat never destroyed keeps its phase.
+        phase = np.where(t >= self.destroyed_at_s, ThreatPhase.DESTROYED, phase)
+        return np.asarray(phase, np.int64)
 
     def state_at(self, time_s: float) -> TruthState:
         """True state of every threat at ``time_s`` (s since the epoch).
@@ -208,7 +247,9 @@ class Truth:
         velocity = np.full((n, 3), np.nan)
         altitude = np.full(n, np.nan)
         flying = np.flatnonzero(
-            (phase != ThreatPhase.NOT_LAUNCHED) & (phase != ThreatPhase.IMPACTED)
+            (phase != ThreatPhase.NOT_LAUNCHED)
+            & (phase != ThreatPhase.IMPACTED)
+            & (phase != ThreatPhase.DESTROYED)
         )
         if flying.size:
             p, v = self.knots.evaluate(float(time_s), flying)
