@@ -48,6 +48,9 @@ PUBLIC = {
     },
     "iamd.record": {"FORMAT_VERSION", "TABLES", "Recording", "RecordingWriter", "TableWriter"},
     "iamd.metrics": {
+        "DefenseFigures",
+        "NationShots",
+        "defense_summary",
         "AlignedPicture",
         "AssociationRule",
         "DetectionSummary",
@@ -251,6 +254,36 @@ PUBLIC = {
         "weighted_fusion",
     },
     "iamd.cli": {"app", "main"},
+    "iamd.c2": {
+        "MIN_SURVIVAL",
+        "NO_ASSET",
+        "PATTERN_LIMIT",
+        "DefendedAssets",
+        "Feasibility",
+        "FeasibilityReason",
+        "Shooters",
+        "ThreatAssessment",
+        "ThreatEvaluationSettings",
+        "WtaProblem",
+        "WtaSolution",
+        "brute_force",
+        "check_shots",
+        "count_switches",
+        "engagement_feasibility",
+        "evaluate_system_tracks",
+        "evaluate_threats",
+        "is_feasible",
+        "objective",
+        "offset_disc_probability",
+        "solve_exact",
+        "solve_heuristic",
+    },
+    "iamd.engagement": {
+        "InterceptResult",
+        "assess_kills",
+        "flyout_positions",
+        "resolve_intercepts",
+    },
 }
 
 
@@ -275,6 +308,8 @@ def test_public_names(module: str) -> None:
         "iamd.metrics",
         "iamd.sim",
         "iamd.cli",
+        "iamd.c2",
+        "iamd.engagement",
     ],
 )
 def test_every_exported_name_exists(module: str) -> None:

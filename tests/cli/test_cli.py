@@ -108,7 +108,7 @@ def test_compare_prints_a_table_and_json(tmp_path: Path) -> None:
     assert "architecture comparison" in result.output
     data = json.loads(result.output.strip().splitlines()[-1])
     assert data["baseline"] == "national"
-    assert set(data["variants"]) == {"national", "networked", "measurements"}
+    assert set(data["variants"]) == {"national", "networked", "measurements", "defended"}
 
 
 def test_compare_and_run_refuse_an_unknown_variant_without_a_traceback(tmp_path: Path) -> None:

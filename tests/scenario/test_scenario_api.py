@@ -19,17 +19,21 @@ EXPECTED_API = [
     "ClassificationName",
     "Coverage",
     "DefendedAsset",
+    "Doctrine",
+    "DoctrineMode",
     "Exchange",
     "ExchangeMode",
     "GeoPoint",
     "InfraredSensor",
     "InterceptorType",
+    "KillAssessment",
     "LinkSpec",
     "LinkTemplate",
     "Nation",
     "OutageWindow",
     "RadarSensor",
     "Releasability",
+    "RulesOfEngagement",
     "Salvo",
     "SanitisationSpec",
     "Scenario",
@@ -150,6 +154,22 @@ def test_schema_field_names_are_pinned() -> None:
         "max_intercept_altitude_m",
         "mean_speed_mps",
         "single_shot_pk",
+        "divert_radius_m",
+        "reaction_time_s",
+    ]
+    assert list(iamd.scenario.RulesOfEngagement.model_fields) == [
+        "nation",
+        "defends",
+        "engage_on_remote",
+        "doctrine",
+        "c2_period_s",
+        "kill_assessment",
+    ]
+    assert list(iamd.scenario.Doctrine.model_fields) == ["mode", "salvo"]
+    assert list(iamd.scenario.KillAssessment.model_fields) == [
+        "delay_s",
+        "false_kill_probability",
+        "missed_kill_probability",
     ]
     assert list(Shooter.model_fields) == [
         "name",
@@ -266,6 +286,7 @@ def test_network_field_names_are_pinned() -> None:
         "remove_agreements",
         "add_agreements",
         "exchange",
+        "rules_of_engagement",
     ]
     assert list(Exchange.model_fields) == ["mode", "composite_delay_s"]
 

@@ -248,7 +248,13 @@ def test_test_duo_network() -> None:
         ("USA", "JPN"),
         ("JPN", "USA"),
     }
-    assert variant_names(scenario) == ["as-written", "national", "networked", "measurements"]
+    assert variant_names(scenario) == [
+        "as-written",
+        "national",
+        "networked",
+        "measurements",
+        "defended",
+    ]
 
 
 def test_test_tiny_has_no_network() -> None:

@@ -88,15 +88,23 @@ def test_list_sections_may_be_empty(section: str, empty: str) -> None:
     assert getattr(load_scenario_text(text), section) == ()
 
 
-def test_rules_of_engagement_are_not_supported_yet() -> None:
+def test_rules_of_engagement_take_defaults_and_refuse_unknown_fields() -> None:
+    scenario = resolve_scenario("western-pacific")[0]
+    usa = next(r for r in scenario.rules_of_engagement if r.nation == "USA")
+    assert usa.defends == ("USA", "JPN", "PHL")
+    assert usa.doctrine.salvo == 2
+    phl = next(r for r in scenario.rules_of_engagement if r.nation == "PHL")
+    assert phl.defends is None
+    assert phl.doctrine.mode == "salvo"
+    assert phl.doctrine.salvo == 1
+    assert phl.engage_on_remote
     with pytest.raises(ScenarioError) as caught:
         load_scenario_text(tiny_text() + "rules_of_engagement:\n  - {a: 1}\n", "t.yaml")
     lines = str(caught.value).splitlines()
-    assert len(lines) == 1
-    assert lines[0].endswith(
-        ": rules_of_engagement: not supported yet: rules_of_engagement arrive with the battle "
-        "management issue (got [{a: 1}])"
+    assert any(
+        line.endswith("rules_of_engagement.0.nation: required field is missing") for line in lines
     )
+    assert any(line.endswith("rules_of_engagement.0.a: unknown field (got 1)") for line in lines)
 
 
 def test_salvo_expansion() -> None:

@@ -70,6 +70,7 @@ def test_builtin_variant_names() -> None:
         "national",
         "networked",
         "measurements",
+        "defended",
     ]
 
 
@@ -182,7 +183,7 @@ def test_unknown_variant_suggests_the_closest_name() -> None:
         apply_variant(resolve_scenario("test-duo")[0], "zzz")
     assert str(caught.value) == (
         "test-duo: variants: unknown variant; declared: as-written, national, networked, "
-        "measurements (got 'zzz')"
+        "measurements, defended (got 'zzz')"
     )
 
 

@@ -43,7 +43,7 @@ def test_paired_differences_cancel_what_every_variant_shares() -> None:
 
 def test_default_variants_put_the_declared_ones_first() -> None:
     duo = resolve_scenario("test-duo")[0]
-    assert default_variants(duo) == ["national", "networked", "measurements"]
+    assert default_variants(duo) == ["national", "networked", "measurements", "defended"]
     wp = resolve_scenario("western-pacific")[0]
     assert default_variants(wp) == [
         "national",

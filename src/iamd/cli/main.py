@@ -367,6 +367,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         _print_tracking(summary["picture"], "each node's air picture (fused from every source)")
     if summary.get("network"):
         _print_network(summary["network"], summary.get("release_violations"))
+    _print_defense(summary.get("defense"), summary.get("authority_violations"))
     if summary.get("recording_hash"):
         _out.print(f"recording hash {summary['recording_hash'][:16]}…", highlight=False)
 
@@ -481,6 +482,38 @@ def _print_network(network: dict[str, Any], violations: int | None) -> None:
     _out.print(
         f"release violations {_fmt(violations)} (invariant checker); "
         f"messages rejected by inbound gates {rejected:,}",
+        highlight=False,
+    )
+
+
+def _print_defense(defense: dict[str, Any] | None, violations: int | None) -> None:
+    """The defense outcome: leakers, asset survival, shots by nation."""
+    if not defense:
+        return
+    hit = ", ".join(defense["assets_hit"]) or "none"
+    _out.print(
+        f"defense: {defense['destroyed']} of {defense['missiles']} missiles destroyed, "
+        f"{defense['leakers']} leakers ({defense['in_flight_at_end']} still flying at the end); "
+        f"assets hit: {hit}; value-weighted survival "
+        f"{_fmt(defense['value_weighted_survival'], '', 3)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not defense["by_nation"]:
+        return
+    table = Table("nation", "shots", "kills", "wasted", "shots/kill", title="engagements")
+    for row in defense["by_nation"]:
+        table.add_row(
+            row["nation"],
+            f"{row['shots']:,}",
+            f"{row['kills']:,}",
+            f"{row['wasted']:,}",
+            _fmt(row["shots_per_kill"], "", 2),
+        )
+    _out.print(table)
+    _out.print(
+        f"double engagements {defense['double_engagements']}; engagement-authority "
+        f"violations {_fmt(violations)} (invariant checker)",
         highlight=False,
     )
 

@@ -10,6 +10,7 @@ from iamd.metrics.association import (
     hold_associations,
     nearest_truth,
 )
+from iamd.metrics.defense import DefenseFigures, NationShots, defense_summary
 from iamd.metrics.detection import (
     DetectionSummary,
     NationFigures,
@@ -61,6 +62,7 @@ __all__ = [
     "AssociationRule",
     "CommonalityFigures",
     "CoverageFigures",
+    "DefenseFigures",
     "DetectionSummary",
     "FirstHoldFigures",
     "GospaDecomposition",
@@ -69,6 +71,7 @@ __all__ = [
     "LinkFigures",
     "NationCoverage",
     "NationFigures",
+    "NationShots",
     "NetworkFigures",
     "PairCommonality",
     "RejectFigures",
@@ -83,6 +86,7 @@ __all__ = [
     "align_picture",
     "associate_truth",
     "commonality",
+    "defense_summary",
     "detection_summary",
     "entitlement",
     "gospa",

@@ -240,6 +240,51 @@ REJECTS = pa.schema(
 """One row per message a node's inbound gate rejected whole (signature, wire format,
 replay)."""
 
+DEFENDED_ASSETS = pa.schema(
+    [
+        ("asset", pa.string()),
+        ("nation", pa.string()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("radius_m", pa.float64()),
+        ("value", pa.float64()),
+    ]
+)
+"""The scenario's defended assets (static; written when nations have rules of engagement)."""
+
+ENGAGEMENTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("shot", pa.int64()),
+        ("nation", pa.string()),
+        ("shooter", pa.string()),
+        ("track_number", pa.int64()),
+        ("decided_at_s", pa.float64()),
+        ("launch_at_s", pa.float64()),
+        ("intercept_at_s", pa.float64()),
+        ("value_at_risk", pa.float64()),
+        ("asset", pa.string()),
+        ("asset_nation", pa.string()),
+        ("kill_probability", pa.float64()),
+        ("result", pa.string()),
+        ("threat", pa.string()),
+        ("miss_m", pa.float64()),
+    ]
+)
+"""One row per interceptor, written when it reaches its intercept time."""
+
+ASSESSMENTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("shot", pa.int64()),
+        ("nation", pa.string()),
+        ("track_number", pa.int64()),
+        ("killed", pa.bool_()),
+        ("assessed_killed", pa.bool_()),
+    ]
+)
+"""One row per kill assessment: what happened, and what the nation believes."""
+
 TABLES: dict[str, pa.Schema] = {
     "truth": TRUTH,
     "detections": DETECTIONS,
@@ -253,5 +298,8 @@ TABLES: dict[str, pa.Schema] = {
     "deliveries": DELIVERIES,
     "link_events": LINK_EVENTS,
     "rejects": REJECTS,
+    "defended_assets": DEFENDED_ASSETS,
+    "engagements": ENGAGEMENTS,
+    "assessments": ASSESSMENTS,
 }
 """Every table a recording may hold, by name."""

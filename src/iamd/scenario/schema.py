@@ -449,6 +449,16 @@ class InterceptorType(_Model):
     single_shot_pk: Annotated[Real, Field(gt=0.0, le=1.0)] = Field(
         description="Probability that one interceptor kills its target, (0, 1]."
     )
+    divert_radius_m: Annotated[Real, Field(ge=0.0)] = Field(
+        default=1000.0,
+        description=(
+            "Largest error of the guiding track at intercept that the seeker and divert can "
+            "take out, m, >= 0; a larger error misses whatever the kill probability."
+        ),
+    )
+    reaction_time_s: Annotated[Real, Field(ge=0.0, le=600.0)] = Field(
+        default=5.0, description="Time from the firing decision to the launch, s, [0, 600]."
+    )
 
     @field_validator("max_range_m")
     @classmethod
@@ -930,6 +940,66 @@ def _one_network(topology: TopologySpec | None, links: object) -> None:
         raise ValueError("give links or topology, not both")
 
 
+class DoctrineMode(enum.StrEnum):
+    """How a nation fires at one threat."""
+
+    SALVO = "salvo"
+    SHOOT_LOOK_SHOOT = "shoot_look_shoot"
+
+
+class Doctrine(_Model):
+    """Shot doctrine: how many interceptors go at a threat, and whether to look first."""
+
+    mode: Annotated[DoctrineMode, _closed(DoctrineMode)] = Field(
+        default=DoctrineMode.SALVO,
+        description=(
+            "salvo: fire `salvo` interceptors together; shoot_look_shoot: fire `salvo`, wait "
+            "for the kill assessment, fire again if the threat lives and time remains."
+        ),
+    )
+    salvo: Annotated[Integer, Field(ge=1, le=8)] = Field(
+        default=1, description="Interceptors fired together at one threat, [1, 8]."
+    )
+
+
+class KillAssessment(_Model):
+    """How a nation learns whether its shots killed: after a delay, and not always right."""
+
+    delay_s: Annotated[Real, Field(ge=0.0, le=600.0)] = Field(
+        default=5.0, description="From the intercept to the assessment, s, [0, 600]."
+    )
+    false_kill_probability: Annotated[Real, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="A miss judged a kill, [0, 1)."
+    )
+    missed_kill_probability: Annotated[Real, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0, description="A kill judged a miss, [0, 1)."
+    )
+
+
+class RulesOfEngagement(_Model):
+    """What one nation's battle manager may engage, and how it fires."""
+
+    nation: NationCodeText = Field(description="Code of a declared nation (one entry each).")
+    defends: tuple[NationCodeText, ...] | None = Field(
+        default=None,
+        description=(
+            "Nations whose defended assets it engages threats to; default its own only. "
+            "Listing others is the collective-defense condition."
+        ),
+    )
+    engage_on_remote: bool = Field(
+        default=True,
+        description="May fire on a track no own sensor contributes to (false: own tracks only).",
+    )
+    doctrine: Doctrine = Field(default_factory=Doctrine, description="Shot doctrine.")
+    c2_period_s: Annotated[Real, Field(gt=0.0, le=60.0)] = Field(
+        default=2.0, description="Interval between planning cycles, s, (0, 60]."
+    )
+    kill_assessment: KillAssessment = Field(
+        default_factory=KillAssessment, description="Delay and errors of kill assessment."
+    )
+
+
 class ExchangeMode(enum.StrEnum):
     """What the nodes share."""
 
@@ -980,6 +1050,10 @@ class Variant(_Model):
     exchange: Exchange | None = Field(
         default=None, description="Replace what the nodes share (default: keep it)."
     )
+    rules_of_engagement: tuple[RulesOfEngagement, ...] | None = Field(
+        default=None,
+        description="Replace every nation's rules of engagement ([]: all hold fire).",
+    )
 
     @field_validator("topology")
     @classmethod
@@ -995,7 +1069,7 @@ class Variant(_Model):
         # An explicit null is refused on input, so a kept network is dumped as no key at all,
         # the way a file says it; model_dump() then validates back to the same variant.
         data: dict[str, Any] = handler(self)
-        for name in ("links", "topology", "exchange"):
+        for name in ("links", "topology", "exchange", "rules_of_engagement"):
             if data.get(name, ()) is None:
                 del data[name]
         return data
@@ -1004,21 +1078,6 @@ class Variant(_Model):
     def replaces_network(self) -> bool:
         """Whether the variant gives links or a topology of its own."""
         return self.links is not None or self.topology is not None
-
-
-_RESERVED = {
-    "rules_of_engagement": "rules_of_engagement arrive with the battle management issue",
-}
-
-
-def _reserved(value: Any, info: ValidationInfo) -> tuple[()]:
-    """Accept only an absent, null or empty section until the feature exists."""
-    if value is None or (isinstance(value, list | tuple) and not value):
-        return ()
-    raise ValueError(f"not supported yet: {_RESERVED[info.field_name or '']}")
-
-
-Reserved = Annotated[tuple[()], BeforeValidator(_reserved)]
 
 
 class Scenario(_Model):
@@ -1061,7 +1120,12 @@ class Scenario(_Model):
     variants: Annotated[tuple[Variant, ...], BeforeValidator(_null_as_empty)] = Field(
         default=(), description="Named changes of the network for architecture comparisons."
     )
-    rules_of_engagement: Reserved = Field(default=(), description="Reserved for battle management.")
+    rules_of_engagement: Annotated[
+        tuple[RulesOfEngagement, ...], BeforeValidator(_null_as_empty)
+    ] = Field(
+        default=(),
+        description="Per nation: what its battle manager engages; a nation without holds fire.",
+    )
 
     @field_validator("topology")
     @classmethod

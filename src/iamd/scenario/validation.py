@@ -41,6 +41,7 @@ from iamd.scenario.schema import (
     LinkSpec,
     LinkTemplate,
     RadarSensor,
+    RulesOfEngagement,
     Scenario,
     SiteKind,
     TopologyKind,
@@ -107,8 +108,28 @@ class _Checker:
         self.threats()
         self.network(("links",), s.links, ("topology",), s.topology)
         self.agreements(("sharing_agreements",), s.sharing_agreements)
+        self.rules_of_engagement(("rules_of_engagement",), s.rules_of_engagement)
         self.variants()
         return self.issues
+
+    def rules_of_engagement(self, here: Path, rules: Sequence[RulesOfEngagement]) -> None:
+        """One entry per declared nation; it defends declared nations, each once."""
+        first: dict[str, int] = {}
+        for index, rule in enumerate(rules):
+            item = (*here, index)
+            self.nation((*item, "nation"), rule.nation)
+            for j, code in enumerate(rule.defends or ()):
+                self.nation((*item, "defends", j), code)
+            self.distinct((*item, "defends"), rule.defends or ())
+            if rule.nation in first:
+                self.add(
+                    (*item, "nation"),
+                    f"duplicate rules for nation; first declared at "
+                    f"{dotted((*here, first[rule.nation]))}",
+                    rule.nation,
+                )
+            else:
+                first[rule.nation] = index
 
     def unique(self, collection: str, what: str, names: list[str], key: str = "name") -> None:
         """Report every name that an earlier item of ``collection`` already uses."""
@@ -487,6 +508,10 @@ class _Checker:
                     removed[pair] = k
                     del kept[pair]
             self.agreements((*here, "add_agreements"), variant.add_agreements, kept)
+            if variant.rules_of_engagement is not None:
+                self.rules_of_engagement(
+                    (*here, "rules_of_engagement"), variant.rules_of_engagement
+                )
 
 
 def variant_names(scenario: Scenario) -> list[str]:
@@ -506,7 +531,8 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
 
     A variant that gives ``links`` or ``topology`` replaces the whole network (both); its
     ``remove_agreements`` are dropped from the scenario's agreements and its
-    ``add_agreements`` appended after them; its ``exchange`` replaces the scenario's.
+    ``add_agreements`` appended after them; its ``exchange`` and ``rules_of_engagement``
+    replace the scenario's.
     Everything else is kept. The result has no
     variants of its own (``variant_names`` of it is ``['as-written']``), so that applying
     variants never compounds.
@@ -560,6 +586,8 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
         ]
         if chosen.exchange is not None:
             data["exchange"] = chosen.exchange.model_dump()
+        if chosen.rules_of_engagement is not None:
+            data["rules_of_engagement"] = [r.model_dump() for r in chosen.rules_of_engagement]
     file = f"<variant {name} of {scenario.name}>"
     try:
         result = Scenario.model_validate(data)

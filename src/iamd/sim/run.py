@@ -18,7 +18,7 @@ from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
 from iamd.messages import TrackReports, TruthState
-from iamd.metrics import detection_summary, network_summary, tracking_summaries
+from iamd.metrics import defense_summary, detection_summary, network_summary, tracking_summaries
 from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
 from iamd.record.columns import (
@@ -33,22 +33,26 @@ from iamd.record.columns import (
 )
 from iamd.scenario import apply_variant, schema
 from iamd.sensors import RadarSensor
+from iamd.sim.battle import Battles, Shot
 from iamd.sim.build import Assembly, SensorSetup, build
 from iamd.sim.bus import EmbeddedBus, LinkEvent
 from iamd.sim.kernel import EventKernel
 from iamd.sim.node import Node, NodeSettings
-from iamd.sim.verify import check_recording
+from iamd.sim.verify import check_engagements, check_recording
 
 ProgressCallback = Callable[[float, float], None]
 """Called with (simulated time, duration), both s, as the run advances."""
 
-# Order of events at one instant: the truth is recorded, sensors scan (and their nodes
-# track), messages arrive, nodes report, pictures are recorded.
+# Order of events at one instant: the truth is recorded, interceptors arrive, sensors scan
+# (and their nodes track), messages arrive, nodes report, pictures are recorded, battle
+# managers plan from them.
 _TRUTH_PRIORITY = 0
-_SENSOR_PRIORITY = 1
-_ARRIVAL_PRIORITY = 2
-_REPORT_PRIORITY = 3
-_PICTURE_PRIORITY = 4
+_INTERCEPT_PRIORITY = 1
+_SENSOR_PRIORITY = 2
+_ARRIVAL_PRIORITY = 3
+_REPORT_PRIORITY = 4
+_PICTURE_PRIORITY = 5
+_BATTLE_PRIORITY = 6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,17 +108,21 @@ def _versions() -> dict[str, str]:
 
 
 class _TruthCache:
-    """The truth at the latest time asked, so sensors scanning together share one lookup."""
+    """The truth at the latest time asked, so sensors scanning together share one lookup.
+
+    A threat destroyed since (at the same instant) invalidates it.
+    """
 
     def __init__(self, assembly: Assembly) -> None:
         self._truth = assembly.truth
-        self._time: float | None = None
+        self._key: tuple[float, int] | None = None
         self._state: TruthState | None = None
 
     def at(self, time_s: float) -> TruthState:
-        if self._state is None or self._time != time_s:
+        key = (time_s, int(np.count_nonzero(~np.isnan(self._truth.destroyed_at_s))))
+        if self._state is None or self._key != key:
             self._state = self._truth.state_at(time_s)
-            self._time = time_s
+            self._key = key
         return self._state
 
 
@@ -189,7 +197,10 @@ def run_scenario(
         assembly = build(scenario, streams, seed=seed)
         _static_tables(writer, assembly)
         kernel = EventKernel()
-        _schedule(kernel, writer, assembly, streams, duration, options)
+        battles = None
+        if options.tracking and scenario.rules_of_engagement:
+            battles = _schedule_battle(kernel, writer, scenario, assembly, streams, duration)
+        _schedule(kernel, writer, assembly, streams, duration, options, battles)
         kernel.run(duration)
         writer.update_meta(
             exchange=scenario.exchange.mode.value,
@@ -212,10 +223,13 @@ def run_scenario(
     writer.close("complete", wall_time_s=wall)
     digest = Recording(run_dir).content_hash()
     violations = check_recording(run_dir)
+    authority = check_engagements(run_dir)
     writer.update_meta(
         recording_hash=digest,
         release_violations=len(violations),
         release_violation_examples=[str(v) for v in violations[:5]],
+        authority_violations=len(authority),
+        authority_violation_examples=authority[:5],
     )
     return RunResult(
         run_dir=run_dir, seed=seed, duration_s=duration, wall_time_s=wall, recording_hash=digest
@@ -316,6 +330,7 @@ def _schedule(
     streams: RandomStreams,
     duration_s: float,
     options: RunOptions,
+    battles: Battles | None = None,
 ) -> None:
     truth = assembly.truth
     ids = [str(t) for t in truth.threat_ids]
@@ -373,7 +388,10 @@ def _schedule(
     for nation, node in nodes.items():
 
         def record_picture(time_s: float, node: Node = node) -> None:
-            picture_table.append(system_track_columns(node.snapshot(time_s), nations))
+            picture = node.snapshot(time_s)
+            picture_table.append(system_track_columns(picture, nations))
+            if battles is not None:
+                battles.on_picture(node.nation, picture)
 
         kernel.every(
             options.truth_period_s,
@@ -392,6 +410,61 @@ def _schedule(
                 until_s=duration_s,
                 priority=_REPORT_PRIORITY,
             )
+
+
+def _schedule_battle(
+    kernel: EventKernel,
+    writer: RecordingWriter,
+    scenario: schema.Scenario,
+    assembly: Assembly,
+    streams: RandomStreams,
+    duration_s: float,
+) -> Battles:
+    """Battle managers plan after each picture they need; shots resolve at intercept time."""
+    writer.table("defended_assets").append(
+        {
+            "asset": [a.name for a in scenario.defended_assets],
+            "nation": [a.nation for a in scenario.defended_assets],
+            "lat_deg": [float(a.lat_deg) for a in scenario.defended_assets],
+            "lon_deg": [float(a.lon_deg) for a in scenario.defended_assets],
+            "radius_m": [float(a.radius_m) for a in scenario.defended_assets],
+            "value": [float(a.value) for a in scenario.defended_assets],
+        }
+    )
+
+    def record(table: str, row: dict[str, object]) -> None:
+        writer.table(table).append({key: [value] for key, value in row.items()})
+
+    battles = Battles(
+        scenario,
+        assembly.truth,
+        assembly.sites,
+        assembly.network.nations,
+        streams.stream("engagement"),
+        record,
+    )
+
+    def launch(shot: Shot) -> None:
+        def arrive(now_s: float) -> None:
+            battles.intercept(shot, now_s)
+            delay = float(battles.assessment[shot.nation].delay_s)
+            kernel.schedule(
+                now_s + delay, lambda t: battles.assess(shot, t), priority=_BATTLE_PRIORITY
+            )
+
+        kernel.schedule(shot.intercept_at_s, arrive, priority=_INTERCEPT_PRIORITY)
+
+    for rules in scenario.rules_of_engagement:
+        nation = NationCode(rules.nation)
+
+        def cycle(now_s: float, nation: NationCode = nation) -> None:
+            for shot in battles.plan(nation, now_s):
+                launch(shot)
+
+        period = float(rules.c2_period_s)
+        phase = float(streams.stream(f"c2-phase/{nation}").uniform(0.0, period))
+        kernel.every(period, cycle, start_s=phase, until_s=duration_s, priority=_BATTLE_PRIORITY)
+    return battles
 
 
 def summarise(run_dir: Path) -> dict[str, Any]:
@@ -429,6 +502,15 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             nations=nations,
         ).to_dict()
         picture = network.pop("picture")
+    defense = None
+    assets = recording.table("defended_assets")
+    if assets.num_rows and duration:
+        defense = defense_summary(
+            recording.table("threats"),
+            recording.table("engagements"),
+            assets,
+            duration_s=float(duration),
+        ).to_dict()
     return {
         "run_dir": str(run_dir),
         "scenario": meta.get("scenario"),
@@ -440,9 +522,11 @@ def summarise(run_dir: Path) -> dict[str, Any]:
         "speedup": (duration / wall) if wall and duration else None,
         "recording_hash": meta.get("recording_hash"),
         "release_violations": meta.get("release_violations"),
+        "authority_violations": meta.get("authority_violations"),
         "rows": meta.get("rows"),
         "detection": figures.to_dict(),
         "tracking": [node.to_dict() for node in tracking_summaries(truth, local_tracks)],
         "picture": picture,
         "network": network,
+        "defense": defense,
     }

@@ -1,10 +1,16 @@
-"""The releasability invariant, checked on a recording after the fact.
+"""The releasability and engagement-authority invariants, checked on a recording after the fact.
 
 Every run ends with :func:`check_recording`: it rebuilds the sharing agreements and
 clearances from the scenario kept in the run directory (with the run's variant applied), reads
 back the ``audit`` and ``deliveries`` tables, and gives them to the independent checker
 :func:`~iamd.network.check_releases`. The count of violations goes into ``meta.json``
 (``release_violations``); anything but zero is a defect of the guards.
+
+:func:`check_engagements` does the same for engagement authority: from the scenario's rules
+of engagement and forces, every recorded shot must come from a nation with rules of
+engagement, from one of that nation's own shooters, at a threat to an asset of a nation it
+defends; no shooter may fire more rounds than it holds nor guide more interceptors at once
+than it has fire channels (``authority_violations`` in ``meta.json``).
 """
 
 from __future__ import annotations
@@ -49,4 +55,60 @@ def check_recording(run_dir: Path | str) -> list[Violation]:
     return check_releases(audit, release_policy(scenario), delivered=delivered)
 
 
-__all__ = ["check_recording"]
+def check_engagements(run_dir: Path | str) -> list[str]:
+    """Every recorded shot that broke the run's engagement authority (module notes).
+
+    Returns
+    -------
+    list of str
+        One sentence per violation; empty when the run was clean.
+    """
+    recording = Recording(run_dir)
+    scenario = load_scenario_text(recording.scenario_text, str(Path(run_dir) / "scenario.yaml"))
+    variant = recording.meta.get("variant")
+    if variant:
+        scenario = apply_variant(scenario, str(variant))
+    rules = {r.nation: r for r in scenario.rules_of_engagement}
+    site_nation = {site.name: site.nation for site in scenario.sites}
+    shooters = {s.name: s for s in scenario.shooters}
+    shots = recording.table("engagements").to_pylist()
+    problems: list[str] = []
+    fired: dict[str, int] = {}
+    for shot in shots:
+        where = f"shot {shot['shot']} ({shot['nation']}, {shot['shooter']})"
+        rule = rules.get(shot["nation"])
+        spec = shooters.get(shot["shooter"])
+        if rule is None:
+            problems.append(f"{where}: the nation has no rules of engagement")
+        if spec is None or site_nation.get(spec.site) != shot["nation"]:
+            problems.append(f"{where}: the shooter is not the nation's own")
+        if rule is not None and shot["asset_nation"] not in {rule.nation, *(rule.defends or ())}:
+            problems.append(
+                f"{where}: fired for {shot['asset']} of {shot['asset_nation']}, "
+                "a nation it does not defend"
+            )
+        if not shot["value_at_risk"] > 0.0:
+            problems.append(f"{where}: the track threatened nothing it defends")
+        fired[shot["shooter"]] = fired.get(shot["shooter"], 0) + 1
+    for name, count in sorted(fired.items()):
+        spec = shooters.get(name)
+        if spec is not None and count > spec.inventory:
+            problems.append(f"{name}: fired {count} rounds of {spec.inventory}")
+    for name, spec in sorted(shooters.items()):
+        events = sorted(
+            [(s["decided_at_s"], 1) for s in shots if s["shooter"] == name]
+            + [(s["intercept_at_s"], -1) for s in shots if s["shooter"] == name],
+            key=lambda e: (e[0], e[1]),
+        )
+        busy = 0
+        for _, step in events:
+            busy += step
+            if busy > spec.fire_channels:
+                problems.append(
+                    f"{name}: guided {busy} interceptors on {spec.fire_channels} channels"
+                )
+                break
+    return problems
+
+
+__all__ = ["check_engagements", "check_recording"]

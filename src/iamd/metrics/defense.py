@@ -1,0 +1,158 @@
+"""Defense outcome of a run: leakers, defended-asset survival, shots and kills.
+
+Definitions (from the ``threats``, ``engagements`` and ``defended_assets`` tables):
+
+- A **kill** is a shot whose result is ``KILL``; the threat it names is destroyed then.
+- A **leaker** is a ballistic or cruise missile that was not destroyed and reached its
+  impact point (its ``end_time_s``) within the run. Aircraft never leak: the end of their
+  route is where they leave. A missile still in flight at the end of the run is counted
+  apart (``in_flight_at_end``).
+- A leaker **hits** a defended asset when its impact point (``end_lat_deg``,
+  ``end_lon_deg``) lies within the asset's radius (great-circle distance on the sphere of
+  the mean Earth radius, which is within 0.5 % of the ellipsoid's at these distances).
+  **Value-weighted survival** is ``1 − Σ value of hit assets / Σ value of all assets``.
+- **Wasted shots** could not kill: their threat was gone before they arrived
+  (``TARGET_GONE``), the guiding track was lost (``TRACK_LOST``), or no real threat was
+  within the interceptor's divert basket (``OUTSIDE_BASKET``, which includes shots at
+  false tracks).
+- A **double engagement** is a threat at which more than one nation fired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from iamd.messages import ThreatCategory
+
+_EARTH_RADIUS_M = 6_371_008.8
+_WASTED = ("TARGET_GONE", "TRACK_LOST", "OUTSIDE_BASKET")
+_MISSILES = (int(ThreatCategory.BALLISTIC_MISSILE), int(ThreatCategory.CRUISE_MISSILE))
+
+
+@dataclass(frozen=True, slots=True)
+class NationShots:
+    """What one nation fired and achieved."""
+
+    nation: str
+    shots: int
+    kills: int
+    wasted: int
+    shots_per_kill: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DefenseFigures:
+    """Defense outcome of one run (module notes for the definitions)."""
+
+    missiles: int
+    destroyed: int
+    leakers: int
+    in_flight_at_end: int
+    zero_leakers: bool
+    assets: int
+    assets_hit: list[str]
+    value_weighted_survival: float | None
+    shots: int
+    kills: int
+    wasted_shots: int
+    shots_per_kill: float | None
+    double_engagements: int
+    by_nation: list[NationShots]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as a JSON-ready dictionary."""
+        return asdict(self)
+
+
+def _distance_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(lon2) - np.radians(lon1)
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2.0 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def defense_summary(
+    threats: pa.Table,
+    engagements: pa.Table,
+    assets: pa.Table,
+    *,
+    duration_s: float,
+) -> DefenseFigures:
+    """Leakers, asset survival and shot figures of a run (module notes).
+
+    Parameters
+    ----------
+    threats, engagements, assets : pyarrow.Table
+        The recording's ``threats``, ``engagements`` and ``defended_assets`` tables.
+    duration_s : float
+        Simulated duration of the run, s.
+    """
+    ids = np.array(threats["threat"].to_pylist(), dtype=object)
+    category = threats["category"].to_numpy().astype(np.int64)
+    end = threats["end_time_s"].to_numpy()
+    result = np.array(engagements["result"].to_pylist(), dtype=object)
+    target = np.array(engagements["threat"].to_pylist(), dtype=object)
+    nation = np.array(engagements["nation"].to_pylist(), dtype=object)
+    killed_ids = set(target[result == "KILL"].tolist())
+    destroyed = np.isin(ids, list(killed_ids))
+    missile = np.isin(category, _MISSILES)
+    arrived = end <= duration_s
+    leak = missile & ~destroyed & arrived
+    hit: list[str] = []
+    survival = None
+    if assets.num_rows:
+        names = assets["asset"].to_pylist()
+        value = assets["value"].to_numpy()
+        distance = _distance_m(
+            threats["end_lat_deg"].to_numpy()[leak][:, None],
+            threats["end_lon_deg"].to_numpy()[leak][:, None],
+            assets["lat_deg"].to_numpy()[None, :],
+            assets["lon_deg"].to_numpy()[None, :],
+        )
+        struck = (distance <= assets["radius_m"].to_numpy()[None, :]).any(axis=0)
+        hit = [name for name, s in zip(names, struck.tolist(), strict=True) if s]
+        survival = float(1.0 - value[struck].sum() / value.sum())
+    wasted = np.isin(result, _WASTED)
+    kills = int(np.count_nonzero(result == "KILL"))
+    shooters_of: dict[str, set[str]] = {}
+    for t, n in zip(target.tolist(), nation.tolist(), strict=True):
+        if t:
+            shooters_of.setdefault(t, set()).add(n)
+    by_nation = []
+    for code in sorted(set(nation.tolist())):
+        mine = nation == code
+        k = int(np.count_nonzero(result[mine] == "KILL"))
+        count = int(mine.sum())
+        by_nation.append(
+            NationShots(
+                nation=code,
+                shots=count,
+                kills=k,
+                wasted=int(np.count_nonzero(wasted[mine])),
+                shots_per_kill=count / k if k else None,
+            )
+        )
+    leakers = int(leak.sum())
+    return DefenseFigures(
+        missiles=int(missile.sum()),
+        destroyed=int(destroyed.sum()),
+        leakers=leakers,
+        in_flight_at_end=int(np.count_nonzero(missile & ~destroyed & ~arrived)),
+        zero_leakers=leakers == 0,
+        assets=assets.num_rows,
+        assets_hit=hit,
+        value_weighted_survival=survival,
+        shots=len(result),
+        kills=kills,
+        wasted_shots=int(wasted.sum()),
+        shots_per_kill=len(result) / kills if kills else None,
+        double_engagements=sum(1 for s in shooters_of.values() if len(s) > 1),
+        by_nation=by_nation,
+    )
+
+
+__all__ = ["DefenseFigures", "NationShots", "defense_summary"]

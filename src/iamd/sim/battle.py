@@ -1,0 +1,529 @@
+"""Battle management: each nation's battle manager and the engagements it fires.
+
+One :class:`BattleManager` per nation with rules of engagement works from that nation's own
+air picture, every ``c2_period_s``:
+
+1. **Threat evaluation** (:func:`iamd.c2.evaluate_threats`): each confirmed, classified
+   track of the picture against the defended assets of the nations it defends (its own, plus
+   those its rules list: the collective-defense condition); the track's value at risk is
+   Σ asset value × probability of reaching it.
+2. **Engagement feasibility** (:func:`iamd.c2.engagement_feasibility`) of every own shooter
+   against every such track, along the track's predicted trajectory (ballistic tracks flown
+   by the tracker's ballistic model until they reach the ground, air-breathing ones in a
+   straight line), with the shooters' free rounds and fire channels.
+3. **Weapon-target assignment** (:func:`iamd.c2.solve_heuristic`): maximise the expected
+   value protected, at most ``doctrine.salvo`` shots per (shooter, threat) pair.
+4. **Orders**: a pair is planned only when its launch for the earliest intercept falls
+   before the next cycle (so that decisions wait for the best track there is), and only on
+   a *fire-control-quality* track: one whose 95 % position error is within the
+   interceptor's divert radius. Every assigned shot launches at the time that makes it meet
+   the threat at the predicted intercept point, flying straight at the interceptor's mean
+   speed (:class:`Shot`).
+
+A track with interceptors in the air is not planned again. Under ``salvo`` doctrine a
+track is engaged once; under ``shoot_look_shoot`` it may be engaged again once the kill
+assessment of every shot at it says it survived. A track assessed killed is never engaged
+again (even if the assessment was wrong: a false kill lets a live threat through).
+
+What it does not do yet: a nation engages only with its own shooters (no cross-nation
+requests), and engagement status is not shared on the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from iamd.c2 import (
+    DefendedAssets,
+    Feasibility,
+    Shooters,
+    ThreatEvaluationSettings,
+    WtaProblem,
+    engagement_feasibility,
+    evaluate_threats,
+    solve_heuristic,
+)
+from iamd.core.ids import NationCode, SiteId
+from iamd.core.kinematics import predict_nearly_constant_velocity
+from iamd.core.typing import FloatArray
+from iamd.engagement import InterceptResult, assess_kills, resolve_intercepts
+from iamd.geo import ecef_to_geodetic
+from iamd.messages import PlatformState, ThreatCategory, TrackStatus
+from iamd.messages.picture import SystemTracks
+from iamd.scenario import schema
+from iamd.tracking.motion import Ballistic
+from iamd.tracking.quality import position_error_radius_95_m
+from iamd.world import Truth
+
+PlatformTrack = Callable[[float], PlatformState]
+
+HORIZON_S = 900.0
+"""How far ahead a track's trajectory is predicted for feasibility, s."""
+
+GRID_STEP_S = 2.0
+"""Time step of the predicted trajectories, s (feasibility refines between steps)."""
+
+
+@dataclass(slots=True)
+class ShooterState:
+    """One battery at run time: where it is, what it fires, what it has left."""
+
+    name: str
+    nation: NationCode
+    platform: PlatformTrack
+    interceptor: schema.InterceptorType
+    rounds: int
+    channels: int
+    busy_until: list[float] = field(default_factory=list)
+    """Intercept times of the interceptors it guides now (one channel each)."""
+
+    def free_channels(self, now_s: float) -> int:
+        """Fire channels not guiding an interceptor at ``now_s`` (ordered ones count busy)."""
+        self.busy_until = [t for t in self.busy_until if t > now_s]
+        return self.channels - len(self.busy_until)
+
+
+@dataclass(slots=True, kw_only=True)
+class Shot:
+    """One interceptor, from the decision to the kill assessment."""
+
+    shot_id: int
+    nation: NationCode
+    shooter: str
+    track_number: int
+    decided_at_s: float
+    launch_at_s: float
+    intercept_at_s: float
+    launch_ecef_m: FloatArray
+    aim_ecef_m: FloatArray
+    kill_probability: float
+    divert_radius_m: float
+    value_at_risk: float
+    asset: str
+    """The defended asset the threat endangers most (value × probability)."""
+    asset_nation: str
+    result: int = 0
+    threat: str = ""
+    miss_m: float = float("nan")
+    assessed_killed: bool | None = None
+
+
+class BattleManager:
+    """The battle manager of one nation (module notes).
+
+    Parameters
+    ----------
+    rules : RulesOfEngagement
+        The nation's rules from the scenario.
+    shooters : sequence of ShooterState
+        The nation's own batteries (shared with the run, which spends their rounds).
+    assets : DefendedAssets
+        The defended assets it protects (its own and those of the nations it defends).
+    ids : iterator of int, optional
+        Where shot numbers come from (shared by the run's managers so they are unique).
+    asset_names, asset_nations : sequence of str, optional
+        Name and nation of each asset, in the order of ``assets`` (for the record).
+    """
+
+    def __init__(
+        self,
+        rules: schema.RulesOfEngagement,
+        shooters: Sequence[ShooterState],
+        assets: DefendedAssets,
+        ids: Iterator[int] | None = None,
+        asset_names: Sequence[str] = (),
+        asset_nations: Sequence[str] = (),
+    ) -> None:
+        self.rules = rules
+        self.asset_names = list(asset_names) or [str(i) for i in range(len(assets))]
+        self.asset_nations = list(asset_nations) or [""] * len(assets)
+        self.nation = NationCode(rules.nation)
+        self.shooters = list(shooters)
+        self.assets = assets
+        self.settings = ThreatEvaluationSettings()
+        self._ballistic = Ballistic(acceleration_psd_m2_s3=0.0, max_step_s=GRID_STEP_S)
+        self._in_flight: dict[int, int] = {}
+        """Track number → interceptors of this nation in the air (or waiting to launch)."""
+        self._pending: dict[int, int] = {}
+        """Track number → shots not yet assessed."""
+        self._survived: set[int] = set()
+        """Tracks whose every assessed shot says they survived (may be engaged again)."""
+        self._killed: set[int] = set()
+        """Tracks assessed killed."""
+        self._engaged: set[int] = set()
+        """Tracks engaged at least once."""
+        self._ids = ids if ids is not None else itertools.count(1)
+
+    def plan(self, now_s: float, picture: SystemTracks) -> list[Shot]:
+        """Decide this cycle's shots from the nation's picture at ``now_s``."""
+        if not self.shooters or not len(picture) or not len(self.assets):
+            return []
+        rows = self._candidates(picture)
+        if not rows.size:
+            return []
+        state, covariance = picture.state[rows], picture.covariance[rows]
+        assessment = evaluate_threats(
+            category=picture.category[rows],
+            state=state,
+            covariance=covariance,
+            impact_time_s=picture.impact_time_s[rows],
+            impact_lat_deg=picture.impact_lat_deg[rows],
+            impact_lon_deg=picture.impact_lon_deg[rows],
+            impact_semi_major_m=picture.impact_semi_major_m[rows],
+            impact_semi_minor_m=picture.impact_semi_minor_m[rows],
+            impact_orientation_deg=picture.impact_orientation_deg[rows],
+            now_s=now_s,
+            assets=self.assets,
+            settings=self.settings,
+        )
+        threatening = assessment.value_at_risk > 0.0
+        if not threatening.any():
+            return []
+        rows = rows[threatening]
+        values = assessment.value_at_risk[threatening]
+        most = assessment.most_threatened_asset[threatening]
+        times, trajectory = self._trajectories(picture, rows, now_s)
+        shooters = self._shooters(now_s)
+        r95 = position_error_radius_95_m(picture.covariance[rows])
+        divert = np.array([s.interceptor.divert_radius_m for s in self.shooters], float)
+        feasible = engagement_feasibility(
+            shooters,
+            times_s=times,
+            trajectory_ecef_m=trajectory,
+            now_s=now_s,
+            fire_control_track=r95[None, :] <= divert[:, None],
+        )
+        launch = (
+            feasible.intercept_time_s
+            - feasible.intercept_range_m / shooters.mean_speed_mps[:, None]
+        )
+        due = launch <= now_s + shooters.reaction_time_s[:, None] + float(self.rules.c2_period_s)
+        ready = feasible.feasible & due
+        if not ready.any():
+            return []
+        salvo = self.rules.doctrine.salvo
+        problem = WtaProblem(
+            values=values,
+            kill_probability=np.where(ready, feasible.kill_probability, 0.0),
+            rounds=np.minimum(shooters.rounds, shooters.free_channels),
+            max_salvo=np.full(ready.shape, salvo, np.int64),
+            feasible=ready,
+        )
+        plan = solve_heuristic(problem).shots
+        return self._orders(plan, feasible, launch, picture, rows, values, most, now_s)
+
+    def _candidates(self, picture: SystemTracks) -> np.ndarray:
+        live = (picture.status == TrackStatus.CONFIRMED) | (picture.status == TrackStatus.COASTING)
+        classified = picture.category != 0
+        if not self.rules.engage_on_remote:
+            live &= (picture.sources & np.uint64(1)) != 0  # nations[0] is the node itself
+        numbers = picture.network_track_number
+        free = np.array(
+            [
+                n > 0
+                and n not in self._killed
+                and self._in_flight.get(n, 0) == 0
+                and self._pending.get(n, 0) == 0
+                and (n not in self._engaged or self._may_reengage(n))
+                for n in numbers.tolist()
+            ],
+            bool,
+        ).reshape(numbers.shape)
+        return np.flatnonzero(live & classified & free)
+
+    def _may_reengage(self, number: int) -> bool:
+        return (
+            self.rules.doctrine.mode == schema.DoctrineMode.SHOOT_LOOK_SHOOT
+            and number in self._survived
+        )
+
+    def _trajectories(
+        self, picture: SystemTracks, rows: np.ndarray, now_s: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """Predicted ECEF positions of the tracks on a time grid from now (NaN once down)."""
+        times = now_s + np.arange(0.0, HORIZON_S + GRID_STEP_S / 2, GRID_STEP_S)
+        k, t = rows.size, times.size
+        out = np.full((k, t, 3), np.nan)
+        ballistic = picture.category[rows] == ThreatCategory.BALLISTIC_MISSILE
+        state = picture.state[rows]
+        if (~ballistic).any():
+            air = np.flatnonzero(~ballistic)
+            dt = times - now_s
+            out[air] = state[air, None, :3] + dt[None, :, None] * state[air, None, 3:6]
+        if ballistic.any():
+            b = np.flatnonzero(ballistic)
+            x = state[b].copy()
+            out[b, 0] = x[:, :3]
+            alive = np.ones(b.size, bool)
+            for j in range(1, t):
+                x = self._ballistic.propagate(x, GRID_STEP_S)
+                _, _, height = ecef_to_geodetic(x[:, :3])
+                alive &= height > 0.0
+                out[b[alive], j] = x[alive, :3]
+                if not alive.any():
+                    break
+        return times, out
+
+    def _shooters(self, now_s: float) -> Shooters:
+        platforms = [s.platform(now_s) for s in self.shooters]
+        kind = [s.interceptor for s in self.shooters]
+        return Shooters(
+            position_ecef_m=np.array([p.position_ecef_m for p in platforms]).reshape(-1, 3),
+            mean_speed_mps=np.array([i.mean_speed_mps for i in kind], float),
+            min_range_m=np.array([i.min_range_m for i in kind], float),
+            max_range_m=np.array([i.max_range_m for i in kind], float),
+            min_intercept_altitude_m=np.array([i.min_intercept_altitude_m for i in kind], float),
+            max_intercept_altitude_m=np.array([i.max_intercept_altitude_m for i in kind], float),
+            single_shot_pk=np.array([i.single_shot_pk for i in kind], float),
+            reaction_time_s=np.array([i.reaction_time_s for i in kind], float),
+            rounds=np.array([s.rounds for s in self.shooters], np.int64),
+            free_channels=np.array([s.free_channels(now_s) for s in self.shooters], np.int64),
+        )
+
+    def _orders(
+        self,
+        plan: np.ndarray,
+        feasible: Feasibility,
+        launch_at: FloatArray,
+        picture: SystemTracks,
+        rows: np.ndarray,
+        values: FloatArray,
+        most: np.ndarray,
+        now_s: float,
+    ) -> list[Shot]:
+        shots: list[Shot] = []
+        for s, n in zip(*np.nonzero(plan), strict=True):
+            shooter = self.shooters[int(s)]
+            number = int(picture.network_track_number[rows[n]])
+            intercept = float(feasible.intercept_time_s[s, n])
+            launch = max(float(launch_at[s, n]), now_s)
+            for _ in range(int(plan[s, n])):
+                shots.append(
+                    Shot(
+                        shot_id=next(self._ids),
+                        nation=self.nation,
+                        shooter=shooter.name,
+                        track_number=number,
+                        decided_at_s=now_s,
+                        launch_at_s=launch,
+                        intercept_at_s=intercept,
+                        launch_ecef_m=shooter.platform(launch).position_ecef_m,
+                        aim_ecef_m=np.asarray(feasible.intercept_ecef_m[s, n], float),
+                        kill_probability=float(shooter.interceptor.single_shot_pk),
+                        divert_radius_m=float(shooter.interceptor.divert_radius_m),
+                        value_at_risk=float(values[n]),
+                        asset=self.asset_names[int(most[n])],
+                        asset_nation=self.asset_nations[int(most[n])],
+                    )
+                )
+                shooter.rounds -= 1
+                shooter.busy_until.append(intercept)  # guided from launch to intercept
+                self._in_flight[number] = self._in_flight.get(number, 0) + 1
+                self._pending[number] = self._pending.get(number, 0) + 1
+            self._engaged.add(number)
+            self._survived.discard(number)
+        return shots
+
+    def on_intercept(self, shot: Shot) -> None:
+        """The shot reached its intercept time (whatever happened)."""
+        left = self._in_flight.get(shot.track_number, 0) - 1
+        self._in_flight[shot.track_number] = max(left, 0)
+
+    def on_assessment(self, shot: Shot, killed: bool) -> None:
+        """The kill assessment of one shot came in."""
+        number = shot.track_number
+        self._pending[number] = max(self._pending.get(number, 0) - 1, 0)
+        if killed:
+            self._killed.add(number)
+            self._survived.discard(number)
+        elif number not in self._killed and self._pending[number] == 0:
+            self._survived.add(number)
+
+
+def aim_at(picture: SystemTracks | None, track_number: int, time_s: float) -> FloatArray:
+    """The guiding track's position at ``time_s`` (NaN when the picture no longer holds it)."""
+    if picture is None:
+        return np.full(3, np.nan)
+    live = (picture.network_track_number == track_number) & (picture.status != TrackStatus.DROPPED)
+    rows = np.flatnonzero(live)
+    if not rows.size:
+        return np.full(3, np.nan)
+    row = rows[0]
+    state, _ = predict_nearly_constant_velocity(
+        picture.state[row : row + 1],
+        picture.covariance[row : row + 1],
+        np.array([time_s - picture.valid_at]),
+        0.0,
+    )
+    return np.asarray(state[0, :3], float)
+
+
+class Battles:
+    """Every nation's battle manager and the engagements in the world (see :mod:`run`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (after its variant).
+    truth : Truth
+        The world's threats; shots destroy them.
+    platforms : mapping of site name to PlatformTrack
+        Where each site is at each time.
+    nations : sequence of NationCode
+        The run's nation table.
+    rng : numpy.random.Generator
+        The engagement stream (kill draws and kill assessments).
+    record : callable
+        ``record(table, row)``: writes one row of ``engagements`` or ``assessments``.
+    """
+
+    def __init__(
+        self,
+        scenario: schema.Scenario,
+        truth: Truth,
+        platforms: dict[SiteId, PlatformTrack],
+        nations: Sequence[NationCode],
+        rng: np.random.Generator,
+        record: Callable[[str, dict[str, object]], None],
+    ) -> None:
+        self.truth = truth
+        self.rng = rng
+        self._record = record
+        self.pictures: dict[NationCode, SystemTracks] = {}
+        """Each nation's latest picture (the one the recording took)."""
+        kinds = {k.name: k for k in scenario.interceptor_types}
+        site_nation = {site.name: NationCode(site.nation) for site in scenario.sites}
+        self.shooters = [
+            ShooterState(
+                name=spec.name,
+                nation=site_nation[spec.site],
+                platform=platforms[SiteId(spec.site)],
+                interceptor=kinds[spec.interceptor],
+                rounds=int(spec.inventory),
+                channels=int(spec.fire_channels),
+            )
+            for spec in scenario.shooters
+        ]
+        table = tuple(nations)
+        ids = itertools.count(1)
+        self._wreck: dict[int, tuple[float, FloatArray]] = {}
+        """Threat row → (time, position) of a threat destroyed, for shots arriving after."""
+        self.managers: dict[NationCode, BattleManager] = {}
+        for rules in scenario.rules_of_engagement:
+            nation = NationCode(rules.nation)
+            defends = set(rules.defends or ()) | {rules.nation}
+            chosen = [a for a in scenario.defended_assets if a.nation in defends]
+            assets = DefendedAssets.of(
+                lat_deg=[a.lat_deg for a in chosen],
+                lon_deg=[a.lon_deg for a in chosen],
+                altitude_m=[a.altitude_m for a in chosen],
+                radius_m=[a.radius_m for a in chosen],
+                value=[a.value for a in chosen],
+                nation=[table.index(NationCode(a.nation)) for a in chosen],
+            )
+            own = [s for s in self.shooters if s.nation == nation]
+            self.managers[nation] = BattleManager(
+                rules,
+                own,
+                assets,
+                ids,
+                asset_names=[a.name for a in chosen],
+                asset_nations=[a.nation for a in chosen],
+            )
+        self.assessment = {
+            NationCode(r.nation): r.kill_assessment for r in scenario.rules_of_engagement
+        }
+
+    def on_picture(self, nation: NationCode, picture: SystemTracks) -> None:
+        """Keep the picture the recording just took (the battle manager plans from it)."""
+        self.pictures[nation] = picture
+
+    def plan(self, nation: NationCode, now_s: float) -> list[Shot]:
+        """One planning cycle of ``nation``; returns the shots it ordered."""
+        picture = self.pictures.get(nation)
+        if picture is None:
+            return []
+        return self.managers[nation].plan(now_s, picture)
+
+    def intercept(self, shot: Shot, now_s: float) -> None:
+        """Resolve ``shot`` at its intercept time against the real threats."""
+        aim = aim_at(self.pictures.get(shot.nation), shot.track_number, now_s)
+        state = self.truth.state_at(now_s)
+        threat = np.full(3, np.nan)
+        row = -1
+        flying = np.flatnonzero(state.active)
+        # Threats destroyed in the last second still count as "there", so that a second
+        # interceptor arriving at a threat just killed is wasted on it, not retargeted.
+        wrecks = [(r, p) for r, (t, p) in self._wreck.items() if now_s - t <= 1.0]
+        rows = np.concatenate([flying, np.array([r for r, _ in wrecks], np.int64)])
+        positions = np.concatenate(
+            [state.position_ecef_m[flying], np.array([p for _, p in wrecks]).reshape(-1, 3)]
+        )
+        if rows.size and np.isfinite(aim).all():
+            # The seeker takes whatever real threat is nearest to where the track says.
+            nearest = int(np.argmin(np.linalg.norm(positions - aim, axis=1)))
+            row = int(rows[nearest])
+            threat = positions[nearest] if nearest < flying.size else np.full(3, np.nan)
+        elif flying.size:
+            threat = np.zeros(3)  # something flies, but no track guides the interceptor
+        result, miss = resolve_intercepts(
+            aim[None], threat[None], shot.divert_radius_m, shot.kill_probability, self.rng
+        )
+        shot.result = int(result[0])
+        shot.miss_m = float(miss[0])
+        shot.threat = str(self.truth.threat_ids[row]) if row >= 0 else ""
+        if shot.result == InterceptResult.KILL:
+            self._wreck[row] = (now_s, state.position_ecef_m[row].copy())
+            self.truth.destroy([row], now_s)
+        self.managers[shot.nation].on_intercept(shot)
+        self._record("engagements", _shot_row(shot, now_s))
+
+    def assess(self, shot: Shot, now_s: float) -> None:
+        """The kill assessment of ``shot`` reaches its nation's battle manager."""
+        rules = self.assessment[shot.nation]
+        seen = assess_kills(
+            [shot.result == InterceptResult.KILL],
+            false_kill_probability=float(rules.false_kill_probability),
+            missed_kill_probability=float(rules.missed_kill_probability),
+            rng=self.rng,
+        )
+        shot.assessed_killed = bool(seen[0])
+        self.managers[shot.nation].on_assessment(shot, shot.assessed_killed)
+        self._record(
+            "assessments",
+            {
+                "time_s": now_s,
+                "shot": shot.shot_id,
+                "nation": str(shot.nation),
+                "track_number": shot.track_number,
+                "killed": shot.result == InterceptResult.KILL,
+                "assessed_killed": shot.assessed_killed,
+            },
+        )
+
+
+def _shot_row(shot: Shot, now_s: float) -> dict[str, object]:
+    return {
+        "time_s": now_s,
+        "shot": shot.shot_id,
+        "nation": str(shot.nation),
+        "shooter": shot.shooter,
+        "track_number": shot.track_number,
+        "decided_at_s": shot.decided_at_s,
+        "launch_at_s": shot.launch_at_s,
+        "intercept_at_s": shot.intercept_at_s,
+        "value_at_risk": shot.value_at_risk,
+        "asset": shot.asset,
+        "asset_nation": shot.asset_nation,
+        "kill_probability": shot.kill_probability,
+        "result": InterceptResult(shot.result).name,
+        "threat": shot.threat,
+        "miss_m": shot.miss_m,
+    }
+
+
+__all__ = ["BattleManager", "Battles", "ShooterState", "Shot", "aim_at"]
