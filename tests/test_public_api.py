@@ -213,6 +213,7 @@ PUBLIC = {
         "sanitisation_of",
         "concatenate_reports",
         "labelled_measurements",
+        "labelled_statuses",
         "labelled_tracks",
         "released_reports",
         "take_reports",

@@ -115,3 +115,38 @@ def test_the_checker_catches_a_shot_outside_authority(defended: Recording, tmp_p
     pq.write_table(table, part)
     problems = check_engagements(copy)
     assert any("not the nation's own" in p for p in problems)
+
+
+def test_engagement_status_on_the_network_prevents_double_engagements(tmp_path: Path) -> None:
+    """Japan gets an upper-tier battery too, so both nations can engage the same missiles.
+    Linked, each sees the other's engagements and leaves those threats alone; cut off, they
+    fire at the same missiles at the same time."""
+    both = DUO_TEXT.replace(
+        "  - {name: JPN-Matsue-LT, site: JPN-Matsue, interceptor: LOWER-TIER, inventory: 8, "
+        "fire_channels: 2}\n",
+        "  - {name: JPN-Matsue-LT, site: JPN-Matsue, interceptor: LOWER-TIER, inventory: 8, "
+        "fire_channels: 2}\n"
+        "  - {name: JPN-Matsue-UT, site: JPN-Matsue, interceptor: UPPER-TIER, inventory: 6, "
+        "fire_channels: 2}\n",
+    )
+    assert both != DUO_TEXT
+    alone = both.replace(
+        "links:\n  - {a: USA, b: JPN, latency_s: 0.5, jitter_s: 0.05, loss_probability: 0.01}\n",
+        "links: []\n",
+    )
+    assert alone != both
+    linked, cut = run(tmp_path, "linked", both), run(tmp_path, "cut", alone)
+    linked_defense = summarise(linked.run_dir)["defense"]
+    cut_defense = summarise(cut.run_dir)["defense"]
+    assert linked_defense["double_engagements"] == 0
+    assert cut_defense["double_engagements"] >= 1
+    assert linked_defense["shots"] < cut_defense["shots"]
+    # The statuses went through the guards and arrived, like any other data.
+    audit = linked.table("audit")
+    statuses = audit.filter(pc.equal(audit["kind"], "engagement"))
+    assert statuses.num_rows > 0
+    deliveries = linked.table("deliveries")
+    arrived = deliveries.filter(pc.equal(deliveries["kind"], "engagement"))
+    assert arrived.num_rows > 0
+    assert pc.all(arrived["accepted"]).as_py()
+    assert linked.meta["release_violations"] == 0

@@ -17,6 +17,8 @@ from iamd.geo import geodetic_to_ecef
 from iamd.messages import (
     Classification,
     Detections,
+    EngagementState,
+    EngagementStatuses,
     LocalTracks,
     MeasurementKind,
     ReleasabilityLabel,
@@ -56,10 +58,10 @@ class Sink:
     rejects: list[tuple[str, RejectReason]] = field(default_factory=list)
     sent_batches: list[tuple[TrackReports, NationCode]] = field(default_factory=list)
 
-    def audit(self, records: AuditRecords) -> None:
+    def audit(self, records: AuditRecords, kind: str) -> None:
         self.audits.append(records)
 
-    def delivered(self, records: DeliveryRecords) -> None:
+    def delivered(self, records: DeliveryRecords, kind: str) -> None:
         self.deliveries.append(records)
 
     def rejected(
@@ -527,3 +529,41 @@ def test_no_measurement_reaches_a_nation_it_is_not_released_to(
             relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
             if direct or relayed:
                 assert originator in received, (originator, n)
+
+
+def test_engagement_statuses_go_only_where_agreements_allow() -> None:
+    nodes, wire, sinks = network([agreement(USA, JPN)], {})
+    heard: list[tuple[NationCode, list[int]]] = []
+    for n, node in nodes.items():
+        node._on_statuses = lambda s, t, n=n: heard.append((n, s.network_track_number.tolist()))
+    k = 2
+    statuses = EngagementStatuses(
+        sender=USA,
+        sent_at=10.0,
+        sequence=0,
+        nations=NATIONS,
+        network_track_number=np.array([7, 8]),
+        valid_at=np.full(k, 10.0),
+        predicted_intercept_time_s=np.full(k, 60.0),
+        engaging_nation=np.zeros(k, np.int64),
+        shooter_id=np.ones(k, np.int64),
+        state=np.full(k, int(EngagementState.ENGAGING)),
+        interceptors_in_flight=np.full(k, 2),
+        originator=np.zeros(k, np.int64),
+        classification=np.full(k, int(Classification.CONFIDENTIAL)),
+        rel_to=np.full(k, 0b111, np.uint64),
+        caveats=np.zeros(k, np.int64),
+    )
+    nodes[USA].share_statuses(statuses, 10.0)
+    assert {hop for _, hop, _ in wire.queue} == {JPN}  # no agreement USA -> AUS: no route
+    wire.deliver(nodes, 10.5)
+    assert heard == [(JPN, [7, 8])]
+    audit = AuditRecords.concatenate(sinks[USA].audits)
+    assert audit.decision.tolist() == [Decision.RELEASE, Decision.RELEASE]
+    # A partner without clearance for the level is refused by the guard, and it is audited.
+    low = SharingAgreement(provider=USA, recipient=JPN, max_classification=1)
+    nodes, wire, sinks = network([low], {})
+    nodes[USA].share_statuses(statuses, 10.0)
+    assert wire.queue == []
+    audit = AuditRecords.concatenate(sinks[USA].audits)
+    assert set(audit.decision.tolist()) == {Decision.DENY}

@@ -243,7 +243,9 @@ def _digits(figure: str) -> int:
     """Decimals to show of a comparison figure: fractions 3, times and errors 1, bytes 0."""
     if figure.startswith("network_bytes"):
         return 0
-    if figure.startswith(("warning_s", "position_error", "velocity_error", "release_viol")):
+    if figure.startswith(
+        ("warning_s", "position_error", "velocity_error", "release_viol", "leakers", "shots")
+    ):
         return 1
     return 3
 

@@ -15,7 +15,11 @@ Definitions (from the ``threats``, ``engagements`` and ``defended_assets`` table
   (``TARGET_GONE``), the guiding track was lost (``TRACK_LOST``), or no real threat was
   within the interceptor's divert basket (``OUTSIDE_BASKET``, which includes shots at
   false tracks).
-- A **double engagement** is a threat at which more than one nation fired.
+- A **double engagement** is a threat at which two nations had interceptors in the air at
+  the same time (by the threat each shot's track was on at the decision, whatever became
+  of the shot) (their launch-to-intercept intervals overlap): the accident engagement
+  status on the network exists to prevent. Engaging a threat again after another nation's
+  shots missed is not one.
 """
 
 from __future__ import annotations
@@ -118,10 +122,17 @@ def defense_summary(
         survival = float(1.0 - value[struck].sum() / value.sum())
     wasted = np.isin(result, _WASTED)
     kills = int(np.count_nonzero(result == "KILL"))
-    shooters_of: dict[str, set[str]] = {}
-    for t, n in zip(target.tolist(), nation.tolist(), strict=True):
-        if t:
-            shooters_of.setdefault(t, set()).add(n)
+    intended = np.array(engagements["intended_threat"].to_pylist(), dtype=object)
+    launch = engagements["launch_at_s"].to_numpy()
+    intercept = engagements["intercept_at_s"].to_numpy()
+    doubled: set[str] = set()
+    for threat in set(intended.tolist()) - {""}:
+        rows = np.flatnonzero(intended == threat)
+        for i in rows.tolist():
+            others = rows[nation[rows] != nation[i]]
+            overlap = (launch[others] < intercept[i]) & (launch[i] < intercept[others])
+            if overlap.any():
+                doubled.add(threat)
     by_nation = []
     for code in sorted(set(nation.tolist())):
         mine = nation == code
@@ -150,7 +161,7 @@ def defense_summary(
         kills=kills,
         wasted_shots=int(wasted.sum()),
         shots_per_kill=len(result) / kills if kills else None,
-        double_engagements=sum(1 for s in shooters_of.values() if len(s) > 1),
+        double_engagements=len(doubled),
         by_nation=by_nation,
     )
 

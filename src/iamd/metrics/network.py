@@ -187,6 +187,18 @@ def _require(table: pa.Table, name: str, columns: Sequence[str]) -> None:
         raise RecordingError(f"table '{name}' lacks the columns {', '.join(missing)}")
 
 
+def _about_objects(table: pa.Table) -> pa.Table:
+    """The rows of an ``audit`` or ``deliveries`` table that carry tracks or measurements.
+
+    Engagement statuses (``kind`` ``engagement``) name network track numbers, not an
+    originator's local tracks, and say nothing about where an object is; recordings from
+    before the ``kind`` column hold only track reports.
+    """
+    if "kind" not in table.column_names:
+        return table
+    return table.filter(pc.fill_null(pc.not_equal(table["kind"], "engagement"), True))
+
+
 def _strings(table: pa.Table, column: str) -> npt.NDArray[np.str_]:
     values = pc.fill_null(table[column].cast(pa.string()), "").to_pylist()
     return np.asarray(values, dtype=str).reshape(-1)
@@ -529,6 +541,7 @@ def entitlement(
             f"network figures: entitlement memory must be finite and >= 0 (got {memory_s})"
         )
     _require(audit, "audit", AUDIT_COLUMNS)
+    audit = _about_objects(audit)
     released = audit.filter(
         pc.is_in(
             audit["decision"].cast(pa.int64()),
@@ -1006,6 +1019,7 @@ def staleness(deliveries: pa.Table) -> list[StalenessFigures]:
     [('JPN', 2, 2.0, 3.0)]
     """
     _require(deliveries, "deliveries", DELIVERY_COLUMNS)
+    deliveries = _about_objects(deliveries)
     accepted = deliveries.filter(pc.fill_null(deliveries["accepted"], False))
     node = _strings(accepted, "node")
     age = _floats(accepted, "time_s") - _floats(accepted, "valid_at_s")

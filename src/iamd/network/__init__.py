@@ -42,6 +42,7 @@ from iamd.network.releasability import (
 from iamd.network.report_batches import (
     concatenate_reports,
     labelled_measurements,
+    labelled_statuses,
     labelled_tracks,
     released_reports,
     take_reports,
@@ -117,6 +118,7 @@ __all__: list[str] = [
     "encode",
     "item_dtype",
     "labelled_measurements",
+    "labelled_statuses",
     "labelled_tracks",
     "read_header",
     "released_reports",

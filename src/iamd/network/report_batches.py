@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from iamd.messages.reports import MeasurementReports, TrackReports
+from iamd.messages.reports import EngagementStatuses, MeasurementReports, TrackReports
 from iamd.network.guard import LabelledTracks, OutboundRelease
 
 _BATCH_FIELDS = frozenset({"sender", "sent_at", "sequence", "nations"})
@@ -38,9 +38,10 @@ ITEM_FIELDS: tuple[str, ...] = _item_fields(TrackReports)
 _FIELDS_OF: dict[type[Any], tuple[str, ...]] = {
     TrackReports: ITEM_FIELDS,
     MeasurementReports: _item_fields(MeasurementReports),
+    EngagementStatuses: _item_fields(EngagementStatuses),
 }
 
-Batch = TypeVar("Batch", TrackReports, MeasurementReports)
+Batch = TypeVar("Batch", TrackReports, MeasurementReports, EngagementStatuses)
 
 
 def labelled_tracks(reports: TrackReports) -> LabelledTracks:
@@ -87,6 +88,28 @@ def labelled_measurements(reports: MeasurementReports) -> LabelledTracks:
         sensor_id=reports.sensor_id,
         valid_at_s=reports.valid_at,
         state=state,
+        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
+    )
+
+
+def labelled_statuses(statuses: EngagementStatuses) -> LabelledTracks:
+    """The guards' view of engagement statuses (never sanitised: there is nothing to coarsen).
+
+    The audited track number is the engaged network track number; kinematics are absent
+    (zeros, unit covariance), as for measurements.
+    """
+    k = len(statuses)
+    return LabelledTracks(
+        nations=statuses.nations,
+        track_number=statuses.network_track_number,
+        originator=statuses.originator,
+        classification=statuses.classification,
+        rel_to=statuses.rel_to,
+        caveats=statuses.caveats,
+        category=np.zeros(k, np.int64),
+        sensor_id=np.zeros(k, np.int64),
+        valid_at_s=statuses.valid_at,
+        state=np.zeros((k, 6)),
         covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
     )
 
@@ -151,6 +174,7 @@ __all__ = [
     "ITEM_FIELDS",
     "concatenate_reports",
     "labelled_measurements",
+    "labelled_statuses",
     "labelled_tracks",
     "released_reports",
     "take_reports",

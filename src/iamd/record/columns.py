@@ -200,10 +200,15 @@ def report_columns(reports: TrackReports, recipient: str, nations: Sequence[str]
     }
 
 
-def audit_columns(records: AuditRecords, nations: Sequence[str]) -> Columns:
-    """Rows of the ``audit`` table; ``rel_to`` over the run's ``nations``."""
+def audit_columns(records: AuditRecords, nations: Sequence[str], kind: str = "track") -> Columns:
+    """Rows of the ``audit`` table; ``rel_to`` over the run's ``nations``.
+
+    ``kind`` names what the items were: ``track`` reports, ``measurement`` reports or
+    ``engagement`` statuses.
+    """
     table = records.nations
     return {
+        "kind": [kind] * len(records),
         "time_s": records.time_s,
         "node": _codes(table, records.node),
         "recipient": _codes(table, records.recipient),
@@ -218,10 +223,16 @@ def audit_columns(records: AuditRecords, nations: Sequence[str]) -> Columns:
     }
 
 
-def delivery_columns(records: DeliveryRecords, nations: Sequence[str]) -> Columns:
-    """Rows of the ``deliveries`` table; ``rel_to`` over the run's ``nations``."""
+def delivery_columns(
+    records: DeliveryRecords, nations: Sequence[str], kind: str = "track"
+) -> Columns:
+    """Rows of the ``deliveries`` table; ``rel_to`` over the run's ``nations``.
+
+    ``kind`` as for :func:`audit_columns`.
+    """
     table = records.nations
     return {
+        "kind": [kind] * len(records),
         "time_s": records.time_s,
         "node": _codes(table, records.node),
         "sender": _codes(table, records.sender),

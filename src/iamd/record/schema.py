@@ -178,6 +178,7 @@ TRACK_REPORTS = pa.schema(
 
 AUDIT = pa.schema(
     [
+        ("kind", pa.string()),
         ("time_s", pa.float64()),
         ("node", pa.string()),
         ("recipient", pa.string()),
@@ -195,6 +196,7 @@ AUDIT = pa.schema(
 
 DELIVERIES = pa.schema(
     [
+        ("kind", pa.string()),
         ("time_s", pa.float64()),
         ("node", pa.string()),
         ("sender", pa.string()),
@@ -266,6 +268,7 @@ ENGAGEMENTS = pa.schema(
         ("asset", pa.string()),
         ("asset_nation", pa.string()),
         ("kill_probability", pa.float64()),
+        ("intended_threat", pa.string()),
         ("result", pa.string()),
         ("threat", pa.string()),
         ("miss_m", pa.float64()),

@@ -20,13 +20,20 @@ air picture, every ``c2_period_s``:
    the threat at the predicted intercept point, flying straight at the interceptor's mean
    speed (:class:`Shot`).
 
-A track with interceptors in the air is not planned again. Under ``salvo`` doctrine a
+A track with interceptors in the air is not planned again, nor is a track another nation
+reports engaging (:class:`~iamd.messages.EngagementStatuses` on the network, ``PLANNED`` to
+``ENGAGING``, for up to :data:`PARTNER_STATUS_TIMEOUT_S` past its predicted intercept), nor
+one another nation reports killed. Under ``salvo`` doctrine a
 track is engaged once; under ``shoot_look_shoot`` it may be engaged again once the kill
 assessment of every shot at it says it survived. A track assessed killed is never engaged
 again (even if the assessment was wrong: a false kill lets a live threat through).
 
+Each nation reports its engagements on the network as it orders them (``ENGAGING``, with
+the interceptors in the air and the predicted intercept time) and when every shot at a
+track has been assessed (``KILL`` or ``MISS``), under its agreements like any other data.
+
 What it does not do yet: a nation engages only with its own shooters (no cross-nation
-requests), and engagement status is not shared on the network.
+requests).
 """
 
 from __future__ import annotations
@@ -52,7 +59,14 @@ from iamd.core.kinematics import predict_nearly_constant_velocity
 from iamd.core.typing import FloatArray
 from iamd.engagement import InterceptResult, assess_kills, resolve_intercepts
 from iamd.geo import ecef_to_geodetic
-from iamd.messages import PlatformState, ThreatCategory, TrackStatus
+from iamd.messages import (
+    Classification,
+    EngagementState,
+    EngagementStatuses,
+    PlatformState,
+    ThreatCategory,
+    TrackStatus,
+)
 from iamd.messages.picture import SystemTracks
 from iamd.scenario import schema
 from iamd.tracking.motion import Ballistic
@@ -66,6 +80,18 @@ HORIZON_S = 900.0
 
 GRID_STEP_S = 2.0
 """Time step of the predicted trajectories, s (feasibility refines between steps)."""
+
+PARTNER_STATUS_TIMEOUT_S = 30.0
+"""A partner's engagement counts as live until this long after its predicted intercept."""
+
+_LIVE_STATES = frozenset(
+    {
+        EngagementState.PLANNED,
+        EngagementState.REQUESTED,
+        EngagementState.ACCEPTED,
+        EngagementState.ENGAGING,
+    }
+)
 
 
 @dataclass(slots=True)
@@ -106,6 +132,8 @@ class Shot:
     asset: str
     """The defended asset the threat endangers most (value × probability)."""
     asset_nation: str
+    intended: str = ""
+    """The real threat nearest to the track at the decision (for analysis only)."""
     result: int = 0
     threat: str = ""
     miss_m: float = float("nan")
@@ -157,9 +185,13 @@ class BattleManager:
         self._engaged: set[int] = set()
         """Tracks engaged at least once."""
         self._ids = ids if ids is not None else itertools.count(1)
+        self._clock = -np.inf
+        self._partner: dict[int, tuple[int, float]] = {}
+        """Track number → (state, valid-until time) of another nation's engagement of it."""
 
     def plan(self, now_s: float, picture: SystemTracks) -> list[Shot]:
         """Decide this cycle's shots from the nation's picture at ``now_s``."""
+        self._clock = now_s
         if not self.shooters or not len(picture) or not len(self.assets):
             return []
         rows = self._candidates(picture)
@@ -233,7 +265,35 @@ class BattleManager:
             ],
             bool,
         ).reshape(numbers.shape)
-        return np.flatnonzero(live & classified & free)
+        return np.flatnonzero(live & classified & free & self._not_partners(numbers))
+
+    def _not_partners(self, numbers: np.ndarray) -> np.ndarray:
+        """False for tracks another nation engages now or has killed."""
+        now = self._clock
+        out = np.ones(numbers.shape, bool)
+        for i, n in enumerate(numbers.tolist()):
+            status = self._partner.get(n)
+            if status is None:
+                continue
+            state, until = status
+            if state == EngagementState.KILL or (state in _LIVE_STATES and now <= until):
+                out[i] = False
+        return out
+
+    def on_partner_statuses(self, statuses: EngagementStatuses) -> None:
+        """Take in other nations' engagement statuses (module notes)."""
+        for i in range(len(statuses)):
+            nation = statuses.nations[int(statuses.engaging_nation[i])]
+            if nation == self.nation:
+                continue
+            number = int(statuses.network_track_number[i])
+            state = int(statuses.state[i])
+            intercept = float(statuses.predicted_intercept_time_s[i])
+            valid = float(statuses.valid_at[i])
+            until = (intercept if np.isfinite(intercept) else valid) + PARTNER_STATUS_TIMEOUT_S
+            self._partner[number] = (state, until)
+            if state == EngagementState.KILL:
+                self._killed.add(number)
 
     def _may_reengage(self, number: int) -> bool:
         return (
@@ -328,6 +388,14 @@ class BattleManager:
             self._survived.discard(number)
         return shots
 
+    def unassessed(self, track_number: int) -> int:
+        """Shots at ``track_number`` whose kill assessment has not come in."""
+        return self._pending.get(track_number, 0)
+
+    def believes_killed(self, track_number: int) -> bool:
+        """Whether the nation holds ``track_number`` killed (assessed or reported)."""
+        return track_number in self._killed
+
     def on_intercept(self, shot: Shot) -> None:
         """The shot reached its intercept time (whatever happened)."""
         left = self._in_flight.get(shot.track_number, 0) - 1
@@ -409,6 +477,8 @@ class Battles:
             for spec in scenario.shooters
         ]
         table = tuple(nations)
+        self.nations = table
+        self._send: Callable[[NationCode, EngagementStatuses, float], None] | None = None
         ids = itertools.count(1)
         self._wreck: dict[int, tuple[float, FloatArray]] = {}
         """Threat row → (time, position) of a threat destroyed, for shots arriving after."""
@@ -438,6 +508,49 @@ class Battles:
             NationCode(r.nation): r.kill_assessment for r in scenario.rules_of_engagement
         }
 
+    def attach(self, send: Callable[[NationCode, EngagementStatuses, float], None]) -> None:
+        """Where each nation's engagement statuses go: ``send(nation, statuses, now_s)``."""
+        self._send = send
+
+    def on_statuses(self, nation: NationCode, statuses: EngagementStatuses, now_s: float) -> None:
+        """Engagement statuses of other nations that reached ``nation``'s node."""
+        manager = self.managers.get(nation)
+        if manager is not None:
+            manager.on_partner_statuses(statuses)
+
+    def _report(
+        self, nation: NationCode, items: list[tuple[int, int, int, int, float]], now_s: float
+    ) -> None:
+        """Send ``nation``'s engagement statuses.
+
+        Each item is (track number, shooter number, state, interceptors in flight, predicted
+        intercept time).
+        """
+        if self._send is None or not items:
+            return
+        k = len(items)
+        own = self.nations.index(nation)
+        number, shooter, state, flying, intercept = (list(c) for c in zip(*items, strict=True))
+        statuses = EngagementStatuses(
+            sender=nation,
+            sent_at=float(now_s),
+            sequence=0,
+            nations=self.nations,
+            network_track_number=np.array(number, np.int64),
+            valid_at=np.full(k, float(now_s)),
+            predicted_intercept_time_s=np.array(intercept, float),
+            engaging_nation=np.full(k, own, np.int64),
+            shooter_id=np.array(shooter, np.int64),
+            state=np.array(state, np.int64),
+            interceptors_in_flight=np.array(flying, np.int64),
+            originator=np.full(k, own, np.int64),
+            # Engagement status exists to be shared with every partner the agreements allow.
+            classification=np.full(k, int(Classification.CONFIDENTIAL), np.int64),
+            rel_to=np.full(k, (1 << len(self.nations)) - 1, np.uint64),
+            caveats=np.zeros(k, np.int64),
+        )
+        self._send(nation, statuses, now_s)
+
     def on_picture(self, nation: NationCode, picture: SystemTracks) -> None:
         """Keep the picture the recording just took (the battle manager plans from it)."""
         self.pictures[nation] = picture
@@ -447,7 +560,42 @@ class Battles:
         picture = self.pictures.get(nation)
         if picture is None:
             return []
-        return self.managers[nation].plan(now_s, picture)
+        manager = self.managers[nation]
+        shots = manager.plan(now_s, picture)
+        if shots:
+            self._name_intended(shots, picture, now_s)
+        engagements: dict[tuple[int, str], list[Shot]] = {}
+        for shot in shots:
+            engagements.setdefault((shot.track_number, shot.shooter), []).append(shot)
+        names = [s.name for s in manager.shooters]
+        self._report(
+            nation,
+            [
+                (
+                    number,
+                    names.index(shooter) + 1,
+                    int(EngagementState.ENGAGING),
+                    len(group),
+                    max(s.intercept_at_s for s in group),
+                )
+                for (number, shooter), group in engagements.items()
+            ],
+            now_s,
+        )
+        return shots
+
+    def _name_intended(self, shots: list[Shot], picture: SystemTracks, now_s: float) -> None:
+        """Record, for analysis, which real threat each shot's track was on when decided."""
+        state = self.truth.state_at(now_s)
+        flying = np.flatnonzero(state.active)
+        for shot in shots:
+            aim = aim_at(picture, shot.track_number, now_s)
+            if not flying.size or not np.isfinite(aim).all():
+                continue
+            distance = np.linalg.norm(state.position_ecef_m[flying] - aim, axis=1)
+            nearest = int(np.argmin(distance))
+            if distance[nearest] <= 10.0 * shot.divert_radius_m:
+                shot.intended = str(self.truth.threat_ids[flying[nearest]])
 
     def intercept(self, shot: Shot, now_s: float) -> None:
         """Resolve ``shot`` at its intercept time against the real threats."""
@@ -492,7 +640,17 @@ class Battles:
             rng=self.rng,
         )
         shot.assessed_killed = bool(seen[0])
-        self.managers[shot.nation].on_assessment(shot, shot.assessed_killed)
+        manager = self.managers[shot.nation]
+        manager.on_assessment(shot, shot.assessed_killed)
+        if manager.unassessed(shot.track_number) == 0:
+            killed = manager.believes_killed(shot.track_number)
+            state = EngagementState.KILL if killed else EngagementState.MISS
+            names = [s.name for s in manager.shooters]
+            self._report(
+                shot.nation,
+                [(shot.track_number, names.index(shot.shooter) + 1, int(state), 0, float("nan"))],
+                now_s,
+            )
         self._record(
             "assessments",
             {
@@ -520,6 +678,7 @@ def _shot_row(shot: Shot, now_s: float) -> dict[str, object]:
         "asset": shot.asset,
         "asset_nation": shot.asset_nation,
         "kill_probability": shot.kill_probability,
+        "intended_threat": shot.intended,
         "result": InterceptResult(shot.result).name,
         "threat": shot.threat,
         "miss_m": shot.miss_m,

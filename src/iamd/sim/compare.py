@@ -165,8 +165,10 @@ def run_figures(summary: Mapping[str, Any]) -> Figures:
     route, s, over the threats it holds), ``coverage/N`` (share of the coalition's own-sensor
     picture it holds); per pair ``commonality/A-B``; over the coalition: ``commonality``,
     ``coalition_completeness``, ``network_bytes_per_s`` (sent on every link together), and the
-    means over nations of the per-nation figures; and ``release_violations`` (0 in a correct
-    run).
+    means over nations of the per-nation figures; when nations fight, ``leakers``,
+    ``zero_leakers`` (1 or 0: its mean over seeds is the probability of zero leakers),
+    ``value_weighted_survival``, ``shots`` and ``shots_per_kill``; and
+    ``release_violations`` (0 in a correct run).
     """
     figures: Figures = {}
     network = summary.get("network") or {}
@@ -198,6 +200,13 @@ def run_figures(summary: Mapping[str, Any]) -> Figures:
     ):
         values = [v for k, v in figures.items() if k.startswith(prefix + "/") and math.isfinite(v)]
         figures[prefix] = float(np.mean(values)) if values else math.nan
+    defense = summary.get("defense")
+    if defense:
+        figures["leakers"] = float(defense["leakers"])
+        figures["zero_leakers"] = 1.0 if defense["zero_leakers"] else 0.0
+        figures["value_weighted_survival"] = _nan(defense["value_weighted_survival"])
+        figures["shots"] = float(defense["shots"])
+        figures["shots_per_kill"] = _nan(defense["shots_per_kill"])
     figures["release_violations"] = _nan(summary.get("release_violations") or 0)
     return figures
 

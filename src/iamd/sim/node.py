@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from iamd.fusion import AirPicture
 from iamd.messages import (
     Classification,
     Detections,
+    EngagementStatuses,
     LocalTracks,
     MeasurementKind,
     MeasurementReports,
@@ -86,6 +87,7 @@ from iamd.network import (
     decode,
     encode,
     labelled_measurements,
+    labelled_statuses,
     labelled_tracks,
     read_header,
     released_reports,
@@ -94,6 +96,9 @@ from iamd.network import (
 from iamd.tracking.composite import CompositeTracker
 from iamd.tracking.tracker import Coverage, RadarTracker
 
+_Unsanitised = TypeVar("_Unsanitised", MeasurementReports, EngagementStatuses)
+"""Batches that travel without sanitisation: measurements and engagement statuses."""
+
 Transmit = Callable[[NationCode, NationCode, bytes, int, float], None]
 """``transmit(sender, next_hop, signed_bytes, n_reports, now_s)``: hand a message to the bus."""
 
@@ -101,11 +106,11 @@ Transmit = Callable[[NationCode, NationCode, bytes, int, float], None]
 class NodeSink(Protocol):
     """Where a node's records go (the run's recording, or a test's lists)."""
 
-    def audit(self, records: AuditRecords) -> None:
-        """Every outbound release decision."""
+    def audit(self, records: AuditRecords, kind: str) -> None:
+        """Every outbound release decision; ``kind`` of item: track, measurement, engagement."""
 
-    def delivered(self, records: DeliveryRecords) -> None:
-        """Every item that arrived, accepted or not."""
+    def delivered(self, records: DeliveryRecords, kind: str) -> None:
+        """Every item that arrived, accepted or not (``kind`` as for :meth:`audit`)."""
 
     def rejected(
         self, time_s: float, node: NationCode, sender: str, reason: RejectReason, detail: str
@@ -223,6 +228,9 @@ class Node:
     sensor_directory : mapping of NationCode to sequence of SensorId, or None
         Every nation's sensors in the order of their small numbers (1, 2, …), to name the
         radar of a received measurement; required with ``composite``.
+    on_statuses : callable or None
+        ``on_statuses(statuses, now_s)``: where accepted engagement statuses from other
+        nations go (the nation's battle manager).
     """
 
     def __init__(
@@ -242,6 +250,7 @@ class Node:
         settings: NodeSettings | None = None,
         composite: CompositeTracker | None = None,
         sensor_directory: Mapping[NationCode, Sequence[SensorId]] | None = None,
+        on_statuses: Callable[[EngagementStatuses, float], None] | None = None,
     ) -> None:
         if keys.node != nation or picture.node != nation:
             raise ConfigurationError(f"node {nation}: keys and picture must be the node's own")
@@ -271,6 +280,7 @@ class Node:
         """Local track number → (valid time, send time) of its latest report."""
         self._held: dict[NationCode, _Held] = {}
         self.composite = composite
+        self._on_statuses = on_statuses
         self._directory = {o: tuple(names) for o, names in (sensor_directory or {}).items()}
         if composite is not None and composite.node != nation:
             raise ConfigurationError(f"node {nation}: the composite tracker must be the node's own")
@@ -412,7 +422,7 @@ class Node:
         parts: list[TrackReports] = []
         if reports is not None and len(reports):
             release = self._outbound.release(labelled_tracks(reports), recipient=hop, now_s=now_s)
-            self._sink.audit(release.audit)
+            self._sink.audit(release.audit, "track")
             if release.index.size:
                 out = released_reports(reports, release)
                 later = release.release_at_s > now_s
@@ -482,12 +492,27 @@ class Node:
         for hop in hops:
             self._send_measurements(batch, hop, detections.valid_at)
 
+    def share_statuses(self, statuses: EngagementStatuses, now_s: float) -> None:
+        """Send the nation's engagement statuses to every next hop of its own data.
+
+        Each hop's guard decides item by item under the agreements, like any other data;
+        nothing is sanitised (there is nothing to coarsen).
+        """
+        for hop in self._next_hops.get(self.nation, ()):
+            self._send_unsanitised(statuses, hop, now_s)
+
     def _send_measurements(self, batch: MeasurementReports, hop: NationCode, now_s: float) -> None:
         """Guard a measurement batch for ``hop`` (never sanitised) and send what it releases."""
-        release = self._outbound.release(
-            labelled_measurements(batch), recipient=hop, now_s=now_s, sanitisable=False
-        )
-        self._sink.audit(release.audit)
+        self._send_unsanitised(batch, hop, now_s)
+
+    def _send_unsanitised(self, batch: _Unsanitised, hop: NationCode, now_s: float) -> None:
+        """Guard a batch that cannot be sanitised for ``hop``, and send what it releases."""
+        if isinstance(batch, MeasurementReports):
+            view, kind = labelled_measurements(batch), "measurement"
+        else:
+            view, kind = labelled_statuses(batch), "engagement"
+        release = self._outbound.release(view, recipient=hop, now_s=now_s, sanitisable=False)
+        self._sink.audit(release.audit, kind)
         if not release.index.size:
             return
         out = take_reports(batch, release.index)
@@ -523,10 +548,13 @@ class Node:
         if isinstance(message, MeasurementReports):
             self._on_measurements(message, sender, now_s)
             return
+        if isinstance(message, EngagementStatuses):
+            self._on_statuses_message(message, sender, now_s)
+            return
         if not isinstance(message, TrackReports):
             return  # missile warnings and engagement status have no consumer yet
         acceptance = self._inbound.accept(labelled_tracks(message), sender=sender, now_s=now_s)
-        self._sink.delivered(acceptance.delivered)
+        self._sink.delivered(acceptance.delivered, "track")
         accepted = take_reports(message, acceptance.accepted)
         if not len(accepted):
             return
@@ -540,7 +568,7 @@ class Node:
         acceptance = self._inbound.accept(
             labelled_measurements(message), sender=sender, now_s=now_s, sanitisable=False
         )
-        self._sink.delivered(acceptance.delivered)
+        self._sink.delivered(acceptance.delivered, "measurement")
         accepted = take_reports(message, acceptance.accepted)
         if not len(accepted):
             return
@@ -552,6 +580,25 @@ class Node:
                     sensor_number=number,
                     local_track_number=local,
                 )
+        self._relay_unsanitised(accepted, now_s)
+
+    def _on_statuses_message(
+        self, message: EngagementStatuses, sender: NationCode, now_s: float
+    ) -> None:
+        """Check received engagement statuses, hand the accepted ones on, relay them."""
+        acceptance = self._inbound.accept(
+            labelled_statuses(message), sender=sender, now_s=now_s, sanitisable=False
+        )
+        self._sink.delivered(acceptance.delivered, "engagement")
+        accepted = take_reports(message, acceptance.accepted)
+        if not len(accepted):
+            return
+        if self._on_statuses is not None:
+            self._on_statuses(accepted, now_s)
+        self._relay_unsanitised(accepted, now_s)
+
+    def _relay_unsanitised(self, accepted: _Unsanitised, now_s: float) -> None:
+        """Pass other nations' accepted items on along their originators' routes."""
         originators = [accepted.nations[i] for i in accepted.originator.tolist()]
         by_hop: dict[NationCode, list[int]] = {}
         for row, originator in enumerate(originators):
@@ -559,7 +606,7 @@ class Node:
                 for hop in self._next_hops.get(originator, ()):
                     by_hop.setdefault(hop, []).append(row)
         for hop in sorted(by_hop):
-            self._send_measurements(take_reports(accepted, np.array(by_hop[hop])), hop, now_s)
+            self._send_unsanitised(take_reports(accepted, np.array(by_hop[hop])), hop, now_s)
 
     def _scans_of(
         self, batch: MeasurementReports

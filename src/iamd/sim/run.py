@@ -17,7 +17,7 @@ import iamd
 from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
-from iamd.messages import TrackReports, TruthState
+from iamd.messages import EngagementStatuses, TrackReports, TruthState
 from iamd.metrics import defense_summary, detection_summary, network_summary, tracking_summaries
 from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
@@ -247,11 +247,11 @@ class _RecordingSink:
         self._reports = writer.table("track_reports")
         self._links = writer.table("link_events")
 
-    def audit(self, records: AuditRecords) -> None:
-        self._audit.append(audit_columns(records, self._nations))
+    def audit(self, records: AuditRecords, kind: str) -> None:
+        self._audit.append(audit_columns(records, self._nations, kind))
 
-    def delivered(self, records: DeliveryRecords) -> None:
-        self._deliveries.append(delivery_columns(records, self._nations))
+    def delivered(self, records: DeliveryRecords, kind: str) -> None:
+        self._deliveries.append(delivery_columns(records, self._nations, kind))
 
     def rejected(
         self, time_s: float, node: NationCode, sender: str, reason: RejectReason, detail: str
@@ -287,8 +287,23 @@ class _RecordingSink:
         )
 
 
+def _status_listener(
+    battles: Battles, nation: NationCode
+) -> Callable[[EngagementStatuses, float], None]:
+    """Hands the engagement statuses that reach ``nation``'s node to its battle manager."""
+
+    def listen(statuses: EngagementStatuses, now_s: float) -> None:
+        battles.on_statuses(nation, statuses, now_s)
+
+    return listen
+
+
 def _nodes(
-    kernel: EventKernel, writer: RecordingWriter, assembly: Assembly, settings: NodeSettings
+    kernel: EventKernel,
+    writer: RecordingWriter,
+    assembly: Assembly,
+    settings: NodeSettings,
+    battles: Battles | None = None,
 ) -> dict[NationCode, Node]:
     """One node per nation, attached to an embedded bus over the run's links."""
     network = assembly.network
@@ -317,6 +332,7 @@ def _nodes(
             settings=settings,
             composite=assembly.composites.get(nation),
             sensor_directory={o: tuple(labels) for o, labels in network.sensor_labels.items()},
+            on_statuses=None if battles is None else _status_listener(battles, nation),
         )
         bus.attach(nation, node.on_message)
         nodes[nation] = node
@@ -348,7 +364,11 @@ def _schedule(
             options.progress(time_s, duration_s)
 
     track_table = writer.table("local_tracks")
-    nodes = _nodes(kernel, writer, assembly, options.node) if options.tracking else {}
+    nodes = _nodes(kernel, writer, assembly, options.node, battles) if options.tracking else {}
+    if battles is not None:
+        battles.attach(
+            lambda nation, statuses, now_s: nodes[nation].share_statuses(statuses, now_s)
+        )
 
     def scanner(setup: SensorSetup) -> Callable[[float], None]:
         sensor = setup.sensor
