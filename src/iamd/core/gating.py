@@ -40,13 +40,13 @@ from scipy.stats import chi2
 
 from iamd.core.typing import BoolArray, FloatArray, IntArray
 
+_SWEEP_CANDIDATES = 16
+"""Candidate pairs per point or query above which :func:`spatial_neighbour_pairs` builds a
+k-d tree rather than sweep (dense scenes, where the slabs of a sweep hold too many points)."""
+
 _MAX_RADIUS_CLASSES = 8
 """Measurement radii are grouped by powers of two (see :func:`spatial_candidate_pairs`); the
 smallest classes merge beyond this many, which only widens their search a little."""
-
-
-_BRUTE_FORCE_CELLS = 1 << 16
-"""Point/query distances :func:`spatial_neighbours` computes at once for its outlying points."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -289,10 +289,9 @@ def spatial_neighbours(
     The coarse stage of a gate against a large set: with radii that bound the gate radii
     of :func:`gate_radii_m` from above, the result holds every point that
     :func:`spatial_candidate_pairs` could pair with one of the queries, so the exact gating
-    may run on those points alone. Its cost grows with the number of queries, plus the
-    building of one k-d tree over the points whose radius is at most twice the median; the
-    few others are tested against every query, so that they do not widen every search. A
-    pair that passes only by rounding may be missed: bounds should carry a small margin.
+    may run on those points alone. The distinct points of :func:`spatial_neighbour_pairs`;
+    see there for the cost. A pair that passes only by rounding may be missed: bounds should
+    carry a small margin.
 
     Parameters
     ----------
@@ -322,6 +321,58 @@ def spatial_neighbours(
     >>> spatial_neighbours(points, [100.0, 100.0, 100.0], [[1150.0, 0.0, 0.0]], [60.0]).tolist()
     [1]
     """
+    pairs = spatial_neighbour_pairs(points_m, point_radii_m, query_positions_m, query_radii_m)
+    return np.unique(pairs[:, 0]).astype(np.int64)
+
+
+def spatial_neighbour_pairs(
+    points_m: npt.ArrayLike,
+    point_radii_m: npt.ArrayLike,
+    query_positions_m: npt.ArrayLike,
+    query_radii_m: npt.ArrayLike,
+) -> IntArray:
+    """Every (point, query) pair within reach of each other: ``‖p − q‖ ≤ r_p + r_q``.
+
+    With radii that bound the gate radii of :func:`gate_radii_m` from above, the pairs hold
+    every pair that :func:`spatial_candidate_pairs` would find, so the exact gate may run on
+    them directly. The points are sorted along the axis of their widest extent and each
+    query takes the slab within its radius plus the largest point radius, then the exact
+    sphere test filters: one sort of the points, no tree to build, which is what a large set
+    queried by a small batch, with all positions new at every call, needs. When the slabs
+    would hold too many points (a dense cluster, or a few points of a much larger reach), a
+    k-d tree over the points whose radius is at most twice the median answers instead, and
+    the others look up a tree of the queries. A pair that passes only by rounding may be
+    missed: bounds should carry a small margin.
+
+    Parameters
+    ----------
+    points_m : array_like, shape (N, 3)
+        Point positions, ECEF, m.
+    point_radii_m : array_like, shape (N,)
+        Their reach, m (≥ 0).
+    query_positions_m : array_like, shape (M, 3)
+        Query positions, ECEF, m.
+    query_radii_m : array_like, shape (M,)
+        Their reach, m (≥ 0).
+
+    Returns
+    -------
+    ndarray of int, shape (K, 2)
+        ``(point, query)`` index pairs, sorted by point then query. A point or query with a
+        non-finite position or radius is in reach of nothing.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match.
+
+    Examples
+    --------
+    >>> points = [[0.0, 0.0, 0.0], [1000.0, 0.0, 0.0], [5000.0, 0.0, 0.0]]
+    >>> queries = [[1150.0, 0.0, 0.0], [4000.0, 0.0, 0.0]]
+    >>> spatial_neighbour_pairs(points, [100.0, 100.0, 100.0], queries, [60.0, 950.0]).tolist()
+    [[1, 0], [2, 1]]
+    """
     x = np.asarray(points_m, dtype=float).reshape(-1, 3)
     r = np.asarray(point_radii_m, dtype=float).reshape(-1)
     z = np.asarray(query_positions_m, dtype=float).reshape(-1, 3)
@@ -331,30 +382,85 @@ def spatial_neighbours(
             "positions (N, 3) and radii (N,) must have the same length "
             f"(points {x.shape[0]} vs {r.shape[0]}, queries {z.shape[0]} vs {s.shape[0]})"
         )
-    point_ok = np.flatnonzero(np.isfinite(x).all(axis=1) & np.isfinite(r))
-    query_ok = np.isfinite(z).all(axis=1) & np.isfinite(s)
-    if point_ok.size == 0 or not query_ok.any():
-        return np.zeros(0, dtype=np.int64)
-    z, s = z[query_ok], s[query_ok]
+    point_ok = np.flatnonzero(_finite_rows(x) & np.isfinite(r))
+    query_ok = np.flatnonzero(_finite_rows(z) & np.isfinite(s))
+    if point_ok.size == 0 or query_ok.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    found_points: list[IntArray] = []
+    found_queries: list[IntArray] = []
+
+    def keep(point: IntArray, query: IntArray) -> None:
+        inside = _distance(x[point], z[query]) <= r[point] + s[query]
+        found_points.append(point[inside])
+        found_queries.append(query[inside])
+
     radius = r[point_ok]
-    typical = radius <= 2.0 * max(float(np.median(radius)), 0.0)
-    inner = point_ok[typical]
-    tree = cKDTree(x[inner])
-    reach = float(radius[typical].max())
-    counts, local = _flatten(tree.query_ball_point(z, s + reach, return_sorted=False))
-    query = np.repeat(np.arange(z.shape[0]), counts)
-    point = inner[local]
-    distance = np.linalg.norm(x[point] - z[query], axis=1)
-    found = [point[distance <= r[point] + s[query]]]
-    # The few points of a larger reach are tested one against every query, so that they do
-    # not widen the search of every query in the tree.
-    outer = point_ok[~typical]
-    chunk = max(1, _BRUTE_FORCE_CELLS // z.shape[0])
-    for start in range(0, outer.size, chunk):
-        some = outer[start : start + chunk]
-        distance = np.linalg.norm(x[some, None, :] - z[None, :, :], axis=2)
-        found.append(some[(distance <= r[some, None] + s[None, :]).any(axis=1)])
-    return np.unique(np.concatenate(found)).astype(np.int64)
+    swept = _sweep(x[point_ok], z[query_ok], s[query_ok] + float(radius.max()))
+    if swept is not None:
+        keep(point_ok[swept[0]], query_ok[swept[1]])
+    else:
+        # Too dense for a sweep, or a few points of a much larger reach widen every slab:
+        # one k-d tree over the points whose radius is at most twice the median (rebuilt at
+        # every call, so sliding-midpoint splits and no node compaction, which build it
+        # about twice as fast), and the others look up a tree of the queries.
+        typical = radius <= 2.0 * max(float(np.median(radius)), 0.0)
+        inner = point_ok[typical]
+        tree = cKDTree(x[inner], balanced_tree=False, compact_nodes=False)
+        reach = float(radius[typical].max())
+        counts, local = _flatten(
+            tree.query_ball_point(z[query_ok], s[query_ok] + reach, return_sorted=False)
+        )
+        keep(inner[local], np.repeat(query_ok, counts))
+        outer = point_ok[~typical]
+        if outer.size:
+            queries = cKDTree(z[query_ok], balanced_tree=False, compact_nodes=False)
+            counts, local = _flatten(
+                queries.query_ball_point(
+                    x[outer], r[outer] + float(s[query_ok].max()), return_sorted=False
+                )
+            )
+            keep(np.repeat(outer, counts), query_ok[local])
+    point = np.concatenate(found_points)
+    query = np.concatenate(found_queries)
+    order = np.lexsort((query, point))
+    return np.stack([point[order], query[order]], axis=1).astype(np.int64)
+
+
+def _sweep(
+    points: FloatArray, queries: FloatArray, reach: FloatArray
+) -> tuple[IntArray, IntArray] | None:
+    """Every (point, query) pair whose coordinates along one axis differ by at most ``reach``.
+
+    A sort and sweep along the axis of the points' widest extent: the points of a pair within
+    ``reach`` of each other in space are within it along any axis, so the pairs hold every
+    pair in reach. Cheaper than building a k-d tree over the points when the slabs are thin;
+    None when they would hold more than :data:`_SWEEP_CANDIDATES` pairs per point or query.
+    """
+    axis = int(np.argmax([np.ptp(points[:, k]) for k in range(points.shape[1])]))
+    order = np.argsort(points[:, axis])
+    key = points[order, axis]
+    low = np.searchsorted(key, queries[:, axis] - reach, side="left")
+    counts = np.searchsorted(key, queries[:, axis] + reach, side="right") - low
+    total = int(counts.sum())
+    if total > _SWEEP_CANDIDATES * (points.shape[0] + queries.shape[0]):
+        return None
+    query = np.repeat(np.arange(queries.shape[0], dtype=np.int64), counts)
+    rank = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    return order[np.repeat(low, counts) + rank], query
+
+
+def _distance(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``‖a − b‖`` row by row of ``(K, 3)`` arrays, as ``np.linalg.norm(a − b, axis=1)``."""
+    d = a - b
+    return np.asarray(np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2]))
+
+
+def _finite_rows(x: FloatArray) -> BoolArray:
+    """Whether every entry of each row of an ``(N, 3)`` array is finite.
+
+    Column by column: NumPy reduces along an axis of length 3 about ten times slower.
+    """
+    return np.asarray(np.isfinite(x[:, 0]) & np.isfinite(x[:, 1]) & np.isfinite(x[:, 2]))
 
 
 def _flatten(neighbours: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
