@@ -164,6 +164,10 @@ def test_schema_field_names_are_pinned() -> None:
         "doctrine",
         "c2_period_s",
         "kill_assessment",
+        "requests_to",
+        "accepts_from",
+        "decision_delay_s",
+        "request_timeout_s",
     ]
     assert list(iamd.scenario.Doctrine.model_fields) == ["mode", "salvo"]
     assert list(iamd.scenario.KillAssessment.model_fields) == [

@@ -150,3 +150,55 @@ def test_engagement_status_on_the_network_prevents_double_engagements(tmp_path: 
     assert arrived.num_rows > 0
     assert pc.all(arrived["accepted"]).as_py()
     assert linked.meta["release_violations"] == 0
+
+
+REQUESTS_TEXT = DUO_TEXT.replace(
+    "      - {nation: JPN, doctrine: {mode: shoot_look_shoot, salvo: 1}}\n"
+    "      - {nation: USA, defends: [JPN], doctrine: {mode: salvo, salvo: 2}}\n",
+    "      - {nation: JPN, doctrine: {mode: shoot_look_shoot, salvo: 1}, requests_to: [USA]}\n"
+    "      - {nation: USA, accepts_from: [JPN], decision_delay_s: 4,\n"
+    "         doctrine: {mode: salvo, salvo: 2}}\n",
+)
+
+
+def test_a_partner_fires_only_on_request_and_only_what_it_accepted(tmp_path: Path) -> None:
+    """The USA defends nothing of its own here, so it fires only when Japan asks and it
+    accepts; every such shot names the request, and the checker finds nothing wrong."""
+    assert REQUESTS_TEXT != DUO_TEXT
+    recording = run(tmp_path, "asked", REQUESTS_TEXT)
+    shots = recording.table("engagements").to_pylist()
+    usa = [s for s in shots if s["nation"] == "USA"]
+    assert usa
+    assert all(s["requested_by"] == "JPN" for s in usa)
+    assert all(s["requested_by"] == "" for s in shots if s["nation"] == "JPN")
+    requests = recording.table("requests").to_pylist()
+    sent = [r for r in requests if r["state"] == "REQUESTED" and r["reason"] == "sent"]
+    accepted = [r for r in requests if r["state"] == "ACCEPTED"]
+    assert sent
+    assert accepted
+    assert all(r["requester"] == "JPN" and r["owner"] == "USA" for r in sent)
+    # The answer comes a decision delay after the request reached the USA.
+    received = [
+        (r["track_number"], r["shooter"], r["time_s"])
+        for r in requests
+        if r["reason"] == "received"
+    ]
+    for r in accepted:
+        assert any(
+            (t, n) == (r["track_number"], r["shooter"]) and r["time_s"] == pytest.approx(at + 4.0)
+            for t, n, at in received
+        )
+    assert recording.meta["authority_violations"] == 0
+    defense = summarise(recording.run_dir)["defense"]
+    assert defense["requests_sent"] == len(sent)
+    assert defense["requests_accepted"] == len(accepted)
+    assert defense["shots_on_request"] == len(usa)
+
+
+def test_requests_are_declined_where_not_accepted(tmp_path: Path) -> None:
+    text = REQUESTS_TEXT.replace("accepts_from: [JPN], ", "")
+    recording = run(tmp_path, "refused", text)
+    assert not [s for s in recording.table("engagements").to_pylist() if s["nation"] == "USA"]
+    states = recording.table("requests")["state"].to_pylist()
+    assert "DECLINED" in states
+    assert "ACCEPTED" not in states

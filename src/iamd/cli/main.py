@@ -513,10 +513,32 @@ def _print_defense(defense: dict[str, Any] | None, violations: int | None) -> No
             _fmt(row["shots_per_kill"], "", 2),
         )
     _out.print(table)
+    chain = defense.get("kill_chain") or {}
+    steps = [
+        ("launch_to_detection", "detect"),
+        ("detection_to_firm_track", "firm track"),
+        ("firm_track_to_decision", "decide"),
+        ("decision_to_interceptor_launch", "launch"),
+        ("interceptor_launch_to_intercept", "fly"),
+        ("intercept_to_assessment", "assess"),
+    ]
+    parts = [
+        f"{label} {_fmt(chain['intervals'][key]['mean_s'], ' s')}"
+        for key, label in steps
+        if key in chain.get("intervals", {})
+    ]
+    if parts:
+        _out.print(
+            "kill chain (mean per threat): " + " → ".join(parts), highlight=False, soft_wrap=True
+        )
     _out.print(
+        f"cross-nation requests {defense['requests_sent']} sent, "
+        f"{defense['requests_accepted']} accepted, {defense['requests_declined']} declined, "
+        f"{defense['shots_on_request']} shots on request; "
         f"double engagements {defense['double_engagements']}; engagement-authority "
         f"violations {_fmt(violations)} (invariant checker)",
         highlight=False,
+        soft_wrap=True,
     )
 
 

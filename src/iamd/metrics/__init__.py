@@ -27,6 +27,7 @@ from iamd.metrics.gospa import (
     ospa_steps,
     picture_gospa,
 )
+from iamd.metrics.kill_chain import ChainOutcome, KillChainFigures, ThreatKillChain, kill_chains
 from iamd.metrics.network import (
     CommonalityFigures,
     CoverageFigures,
@@ -60,6 +61,7 @@ from iamd.metrics.tracking import TrackingFigures, tracking_summaries, tracking_
 __all__ = [
     "AlignedPicture",
     "AssociationRule",
+    "ChainOutcome",
     "CommonalityFigures",
     "CoverageFigures",
     "DefenseFigures",
@@ -68,6 +70,7 @@ __all__ = [
     "GospaDecomposition",
     "GospaSeries",
     "Holdings",
+    "KillChainFigures",
     "LinkFigures",
     "NationCoverage",
     "NationFigures",
@@ -79,6 +82,7 @@ __all__ = [
     "SensorFigures",
     "SiapFigures",
     "StalenessFigures",
+    "ThreatKillChain",
     "TimeAlignment",
     "TrackingFigures",
     "TruthAssociation",
@@ -93,6 +97,7 @@ __all__ = [
     "gospa_series",
     "gospa_steps",
     "hold_associations",
+    "kill_chains",
     "link_figures",
     "nearest_truth",
     "network_summary",

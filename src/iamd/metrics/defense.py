@@ -15,6 +15,8 @@ Definitions (from the ``threats``, ``engagements`` and ``defended_assets`` table
   (``TARGET_GONE``), the guiding track was lost (``TRACK_LOST``), or no real threat was
   within the interceptor's divert basket (``OUTSIDE_BASKET``, which includes shots at
   false tracks).
+- **Cross-nation requests**: requests sent, accepted and declined by their owners, and the
+  shots fired on request.
 - A **double engagement** is a threat at which two nations had interceptors in the air at
   the same time (by the threat each shot's track was on at the decision, whatever became
   of the shot) (their launch-to-intercept intervals overlap): the accident engagement
@@ -66,6 +68,10 @@ class DefenseFigures:
     shots_per_kill: float | None
     double_engagements: int
     by_nation: list[NationShots]
+    requests_sent: int
+    requests_accepted: int
+    requests_declined: int
+    shots_on_request: int
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as a JSON-ready dictionary."""
@@ -85,6 +91,7 @@ def defense_summary(
     assets: pa.Table,
     *,
     duration_s: float,
+    requests: pa.Table | None = None,
 ) -> DefenseFigures:
     """Leakers, asset survival and shot figures of a run (module notes).
 
@@ -92,6 +99,8 @@ def defense_summary(
     ----------
     threats, engagements, assets : pyarrow.Table
         The recording's ``threats``, ``engagements`` and ``defended_assets`` tables.
+    requests : pyarrow.Table, optional
+        The ``requests`` table (cross-nation requests; none: no request figures).
     duration_s : float
         Simulated duration of the run, s.
     """
@@ -148,6 +157,14 @@ def defense_summary(
             )
         )
     leakers = int(leak.sum())
+    states = [] if requests is None else requests["state"].to_pylist()
+    reasons = [] if requests is None else requests["reason"].to_pylist()
+    asked = sum(1 for s, r in zip(states, reasons, strict=True) if s == "REQUESTED" and r == "sent")
+    by_request = (
+        np.array(engagements["requested_by"].to_pylist(), dtype=object)
+        if "requested_by" in engagements.column_names
+        else np.array([], dtype=object)
+    )
     return DefenseFigures(
         missiles=int(missile.sum()),
         destroyed=int(destroyed.sum()),
@@ -163,6 +180,10 @@ def defense_summary(
         shots_per_kill=len(result) / kills if kills else None,
         double_engagements=len(doubled),
         by_nation=by_nation,
+        requests_sent=asked,
+        requests_accepted=states.count("ACCEPTED"),
+        requests_declined=states.count("DECLINED"),
+        shots_on_request=int(np.count_nonzero(by_request != "")),
     )
 
 

@@ -269,6 +269,7 @@ ENGAGEMENTS = pa.schema(
         ("asset_nation", pa.string()),
         ("kill_probability", pa.float64()),
         ("intended_threat", pa.string()),
+        ("requested_by", pa.string()),
         ("result", pa.string()),
         ("threat", pa.string()),
         ("miss_m", pa.float64()),
@@ -288,6 +289,20 @@ ASSESSMENTS = pa.schema(
 )
 """One row per kill assessment: what happened, and what the nation believes."""
 
+REQUESTS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("requester", pa.string()),
+        ("owner", pa.string()),
+        ("shooter", pa.string()),
+        ("track_number", pa.int64()),
+        ("shots", pa.int64()),
+        ("state", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+"""Cross-nation engagement requests: each sent, received, accepted or declined."""
+
 TABLES: dict[str, pa.Schema] = {
     "truth": TRUTH,
     "detections": DETECTIONS,
@@ -304,5 +319,6 @@ TABLES: dict[str, pa.Schema] = {
     "defended_assets": DEFENDED_ASSETS,
     "engagements": ENGAGEMENTS,
     "assessments": ASSESSMENTS,
+    "requests": REQUESTS,
 }
 """Every table a recording may hold, by name."""

@@ -998,6 +998,21 @@ class RulesOfEngagement(_Model):
     kill_assessment: KillAssessment = Field(
         default_factory=KillAssessment, description="Delay and errors of kill assessment."
     )
+    requests_to: tuple[NationCodeText, ...] = Field(
+        default=(),
+        description="Nations whose shooters it may ask to engage (cross-nation requests).",
+    )
+    accepts_from: tuple[NationCodeText, ...] = Field(
+        default=(),
+        description="Nations whose requests to engage with its own shooters it considers.",
+    )
+    decision_delay_s: Annotated[Real, Field(ge=0.0, le=600.0)] = Field(
+        default=10.0, description="Time it takes to answer a request, s, [0, 600]."
+    )
+    request_timeout_s: Annotated[Real, Field(gt=0.0, le=600.0)] = Field(
+        default=30.0,
+        description="A request without an answer after this long is given up, s, (0, 600].",
+    )
 
 
 class ExchangeMode(enum.StrEnum):

@@ -118,9 +118,11 @@ class _Checker:
         for index, rule in enumerate(rules):
             item = (*here, index)
             self.nation((*item, "nation"), rule.nation)
-            for j, code in enumerate(rule.defends or ()):
-                self.nation((*item, "defends", j), code)
-            self.distinct((*item, "defends"), rule.defends or ())
+            for field in ("defends", "requests_to", "accepts_from"):
+                codes = getattr(rule, field) or ()
+                for j, code in enumerate(codes):
+                    self.nation((*item, field, j), code)
+                self.distinct((*item, field), codes)
             if rule.nation in first:
                 self.add(
                     (*item, "nation"),

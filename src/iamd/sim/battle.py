@@ -68,6 +68,7 @@ from iamd.messages import (
     TrackStatus,
 )
 from iamd.messages.picture import SystemTracks
+from iamd.network import take_reports
 from iamd.scenario import schema
 from iamd.tracking.motion import Ballistic
 from iamd.tracking.quality import position_error_radius_95_m
@@ -104,6 +105,8 @@ class ShooterState:
     interceptor: schema.InterceptorType
     rounds: int
     channels: int
+    number: int = 0
+    """The owner's small number of the shooter (1, 2, …, in scenario order within the nation)."""
     busy_until: list[float] = field(default_factory=list)
     """Intercept times of the interceptors it guides now (one channel each)."""
 
@@ -134,10 +137,25 @@ class Shot:
     asset_nation: str
     intended: str = ""
     """The real threat nearest to the track at the decision (for analysis only)."""
+    requested_by: str = ""
+    """The nation whose request this shot answers ("" for the nation's own decision)."""
     result: int = 0
     threat: str = ""
     miss_m: float = float("nan")
     assessed_killed: bool | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Request:
+    """One cross-nation request: fire ``shots`` of another nation's shooter at a track."""
+
+    requester: NationCode
+    owner: NationCode
+    shooter: str
+    shooter_number: int
+    track_number: int
+    shots: int
+    intercept_at_s: float
 
 
 class BattleManager:
@@ -155,6 +173,8 @@ class BattleManager:
         Where shot numbers come from (shared by the run's managers so they are unique).
     asset_names, asset_nations : sequence of str, optional
         Name and nation of each asset, in the order of ``assets`` (for the record).
+    partners : sequence of ShooterState, optional
+        Shooters of the nations in ``rules.requests_to``, as this nation knows them.
     """
 
     def __init__(
@@ -165,8 +185,16 @@ class BattleManager:
         ids: Iterator[int] | None = None,
         asset_names: Sequence[str] = (),
         asset_nations: Sequence[str] = (),
+        partners: Sequence[ShooterState] = (),
     ) -> None:
         self.rules = rules
+        self.partners = list(partners)
+        """Other nations' shooters it may request, as it believes them to be (their rounds
+        and channels as declared: their owners decide with the real ones)."""
+        self._requested: dict[int, float] = {}
+        """Track number → time its pending request is given up."""
+        self._declined: set[tuple[int, str, int]] = set()
+        """(track number, owner, shooter number) requests that were declined: not asked again."""
         self.asset_names = list(asset_names) or [str(i) for i in range(len(assets))]
         self.asset_nations = list(asset_nations) or [""] * len(assets)
         self.nation = NationCode(rules.nation)
@@ -189,14 +217,72 @@ class BattleManager:
         self._partner: dict[int, tuple[int, float]] = {}
         """Track number → (state, valid-until time) of another nation's engagement of it."""
 
-    def plan(self, now_s: float, picture: SystemTracks) -> list[Shot]:
-        """Decide this cycle's shots from the nation's picture at ``now_s``."""
+    def plan(self, now_s: float, picture: SystemTracks) -> tuple[list[Shot], list[Request]]:
+        """Decide this cycle's shots, and requests to partners, from the picture at ``now_s``."""
         self._clock = now_s
-        if not self.shooters or not len(picture) or not len(self.assets):
-            return []
+        self._requested = {n: t for n, t in self._requested.items() if now_s < t}
+        batteries = self.shooters + self.partners
+        if not batteries or not len(picture) or not len(self.assets):
+            return [], []
         rows = self._candidates(picture)
         if not rows.size:
+            return [], []
+        return self._assign(now_s, picture, rows, batteries, self.assets, requester=None)
+
+    def accept(
+        self,
+        now_s: float,
+        picture: SystemTracks,
+        request: Request,
+        assets: DefendedAssets,
+        asset_names: Sequence[str],
+        asset_nations: Sequence[str],
+    ) -> list[Shot]:
+        """Answer another nation's request with this nation's shooter: the shots it fires.
+
+        It fires when its own picture holds the track as a candidate (confirmed, classified,
+        not engaged or killed, at fire-control quality), the track threatens the
+        requester's assets, and the shooter can make an intercept with its real rounds and
+        channels; otherwise none (declined).
+        """
+        self._clock = now_s
+        shooter = next((s for s in self.shooters if s.name == request.shooter), None)
+        if shooter is None or not len(picture):
             return []
+        rows = self._candidates(picture)
+        rows = rows[picture.network_track_number[rows] == request.track_number]
+        if not rows.size:
+            return []
+        names, nations = self.asset_names, self.asset_nations
+        self.asset_names, self.asset_nations = list(asset_names), list(asset_nations)
+        try:
+            shots, _ = self._assign(
+                now_s,
+                picture,
+                rows,
+                [shooter],
+                assets,
+                requester=request.requester,
+                salvo=request.shots,
+                any_time=True,
+            )
+        finally:
+            self.asset_names, self.asset_nations = names, nations
+        return shots
+
+    def _assign(
+        self,
+        now_s: float,
+        picture: SystemTracks,
+        rows: np.ndarray,
+        batteries: list[ShooterState],
+        assets: DefendedAssets,
+        *,
+        requester: NationCode | None,
+        salvo: int | None = None,
+        any_time: bool = False,
+    ) -> tuple[list[Shot], list[Request]]:
+        """Threat evaluation, feasibility and assignment of ``batteries`` to ``rows``."""
         state, covariance = picture.state[rows], picture.covariance[rows]
         assessment = evaluate_threats(
             category=picture.category[rows],
@@ -209,19 +295,19 @@ class BattleManager:
             impact_semi_minor_m=picture.impact_semi_minor_m[rows],
             impact_orientation_deg=picture.impact_orientation_deg[rows],
             now_s=now_s,
-            assets=self.assets,
+            assets=assets,
             settings=self.settings,
         )
         threatening = assessment.value_at_risk > 0.0
         if not threatening.any():
-            return []
+            return [], []
         rows = rows[threatening]
         values = assessment.value_at_risk[threatening]
         most = assessment.most_threatened_asset[threatening]
         times, trajectory = self._trajectories(picture, rows, now_s)
-        shooters = self._shooters(now_s)
+        shooters = _shooter_arrays(batteries, now_s)
         r95 = position_error_radius_95_m(picture.covariance[rows])
-        divert = np.array([s.interceptor.divert_radius_m for s in self.shooters], float)
+        divert = np.array([s.interceptor.divert_radius_m for s in batteries], float)
         feasible = engagement_feasibility(
             shooters,
             times_s=times,
@@ -234,10 +320,16 @@ class BattleManager:
             - feasible.intercept_range_m / shooters.mean_speed_mps[:, None]
         )
         due = launch <= now_s + shooters.reaction_time_s[:, None] + float(self.rules.c2_period_s)
-        ready = feasible.feasible & due
+        ready = feasible.feasible & (due | any_time)
+        if requester is None and self._declined:
+            numbers = picture.network_track_number[rows].tolist()
+            for s, battery in enumerate(batteries[len(self.shooters) :], start=len(self.shooters)):
+                for n, number in enumerate(numbers):
+                    if (number, battery.nation, battery.number) in self._declined:
+                        ready[s, n] = False
         if not ready.any():
-            return []
-        salvo = self.rules.doctrine.salvo
+            return [], []
+        salvo = self.rules.doctrine.salvo if salvo is None else salvo
         problem = WtaProblem(
             values=values,
             kill_probability=np.where(ready, feasible.kill_probability, 0.0),
@@ -246,7 +338,36 @@ class BattleManager:
             feasible=ready,
         )
         plan = solve_heuristic(problem).shots
-        return self._orders(plan, feasible, launch, picture, rows, values, most, now_s)
+        own = len(self.shooters) if requester is None else len(batteries)
+        shots = self._orders(
+            plan[:own],
+            feasible,
+            launch,
+            picture,
+            rows,
+            values,
+            most,
+            now_s,
+            batteries,
+            requester,
+        )
+        requests = []
+        for s, n in zip(*np.nonzero(plan[own:]), strict=True):
+            partner = batteries[own + int(s)]
+            number = int(picture.network_track_number[rows[n]])
+            requests.append(
+                Request(
+                    requester=self.nation,
+                    owner=partner.nation,
+                    shooter=partner.name,
+                    shooter_number=partner.number,
+                    track_number=number,
+                    shots=int(plan[own + int(s), n]),
+                    intercept_at_s=float(feasible.intercept_time_s[own + int(s), n]),
+                )
+            )
+            self._requested[number] = now_s + float(self.rules.request_timeout_s)
+        return shots, requests
 
     def _candidates(self, picture: SystemTracks) -> np.ndarray:
         live = (picture.status == TrackStatus.CONFIRMED) | (picture.status == TrackStatus.COASTING)
@@ -257,6 +378,7 @@ class BattleManager:
         free = np.array(
             [
                 n > 0
+                and n not in self._requested
                 and n not in self._killed
                 and self._in_flight.get(n, 0) == 0
                 and self._pending.get(n, 0) == 0
@@ -292,6 +414,10 @@ class BattleManager:
             valid = float(statuses.valid_at[i])
             until = (intercept if np.isfinite(intercept) else valid) + PARTNER_STATUS_TIMEOUT_S
             self._partner[number] = (state, until)
+            if state in (EngagementState.ACCEPTED, EngagementState.DECLINED):
+                self._requested.pop(number, None)  # the owner answered (whoever asked)
+            if state == EngagementState.DECLINED:
+                self._declined.add((number, nation, int(statuses.shooter_id[i])))
             if state == EngagementState.KILL:
                 self._killed.add(number)
 
@@ -328,22 +454,6 @@ class BattleManager:
                     break
         return times, out
 
-    def _shooters(self, now_s: float) -> Shooters:
-        platforms = [s.platform(now_s) for s in self.shooters]
-        kind = [s.interceptor for s in self.shooters]
-        return Shooters(
-            position_ecef_m=np.array([p.position_ecef_m for p in platforms]).reshape(-1, 3),
-            mean_speed_mps=np.array([i.mean_speed_mps for i in kind], float),
-            min_range_m=np.array([i.min_range_m for i in kind], float),
-            max_range_m=np.array([i.max_range_m for i in kind], float),
-            min_intercept_altitude_m=np.array([i.min_intercept_altitude_m for i in kind], float),
-            max_intercept_altitude_m=np.array([i.max_intercept_altitude_m for i in kind], float),
-            single_shot_pk=np.array([i.single_shot_pk for i in kind], float),
-            reaction_time_s=np.array([i.reaction_time_s for i in kind], float),
-            rounds=np.array([s.rounds for s in self.shooters], np.int64),
-            free_channels=np.array([s.free_channels(now_s) for s in self.shooters], np.int64),
-        )
-
     def _orders(
         self,
         plan: np.ndarray,
@@ -354,10 +464,12 @@ class BattleManager:
         values: FloatArray,
         most: np.ndarray,
         now_s: float,
+        batteries: Sequence[ShooterState],
+        requester: NationCode | None,
     ) -> list[Shot]:
         shots: list[Shot] = []
         for s, n in zip(*np.nonzero(plan), strict=True):
-            shooter = self.shooters[int(s)]
+            shooter = batteries[int(s)]
             number = int(picture.network_track_number[rows[n]])
             intercept = float(feasible.intercept_time_s[s, n])
             launch = max(float(launch_at[s, n]), now_s)
@@ -378,6 +490,7 @@ class BattleManager:
                         value_at_risk=float(values[n]),
                         asset=self.asset_names[int(most[n])],
                         asset_nation=self.asset_nations[int(most[n])],
+                        requested_by="" if requester is None else str(requester),
                     )
                 )
                 shooter.rounds -= 1
@@ -410,6 +523,24 @@ class BattleManager:
             self._survived.discard(number)
         elif number not in self._killed and self._pending[number] == 0:
             self._survived.add(number)
+
+
+def _shooter_arrays(batteries: Sequence[ShooterState], now_s: float) -> Shooters:
+    """The c2 stage's view of ``batteries`` at ``now_s``."""
+    platforms = [s.platform(now_s) for s in batteries]
+    kind = [s.interceptor for s in batteries]
+    return Shooters(
+        position_ecef_m=np.array([p.position_ecef_m for p in platforms]).reshape(-1, 3),
+        mean_speed_mps=np.array([i.mean_speed_mps for i in kind], float),
+        min_range_m=np.array([i.min_range_m for i in kind], float),
+        max_range_m=np.array([i.max_range_m for i in kind], float),
+        min_intercept_altitude_m=np.array([i.min_intercept_altitude_m for i in kind], float),
+        max_intercept_altitude_m=np.array([i.max_intercept_altitude_m for i in kind], float),
+        single_shot_pk=np.array([i.single_shot_pk for i in kind], float),
+        reaction_time_s=np.array([i.reaction_time_s for i in kind], float),
+        rounds=np.array([s.rounds for s in batteries], np.int64),
+        free_channels=np.array([s.free_channels(now_s) for s in batteries], np.int64),
+    )
 
 
 def aim_at(picture: SystemTracks | None, track_number: int, time_s: float) -> FloatArray:
@@ -476,47 +607,192 @@ class Battles:
             )
             for spec in scenario.shooters
         ]
+        for nation in {s.nation for s in self.shooters}:
+            for k, shooter in enumerate(s for s in self.shooters if s.nation == nation):
+                shooter.number = k + 1
         table = tuple(nations)
         self.nations = table
         self._send: Callable[[NationCode, EngagementStatuses, float], None] | None = None
         ids = itertools.count(1)
         self._wreck: dict[int, tuple[float, FloatArray]] = {}
         """Threat row → (time, position) of a threat destroyed, for shots arriving after."""
+        self._scenario_assets = scenario.defended_assets
+        self._schedule: Callable[[float, Callable[[float], None]], None] | None = None
+        self._launch: Callable[[Shot], None] | None = None
         self.managers: dict[NationCode, BattleManager] = {}
+        self.rules = {NationCode(r.nation): r for r in scenario.rules_of_engagement}
         for rules in scenario.rules_of_engagement:
             nation = NationCode(rules.nation)
-            defends = set(rules.defends or ()) | {rules.nation}
-            chosen = [a for a in scenario.defended_assets if a.nation in defends]
-            assets = DefendedAssets.of(
-                lat_deg=[a.lat_deg for a in chosen],
-                lon_deg=[a.lon_deg for a in chosen],
-                altitude_m=[a.altitude_m for a in chosen],
-                radius_m=[a.radius_m for a in chosen],
-                value=[a.value for a in chosen],
-                nation=[table.index(NationCode(a.nation)) for a in chosen],
-            )
+            defends = {*(rules.defends or ()), rules.nation}
+            assets, names, owners = self._assets_of(defends)
             own = [s for s in self.shooters if s.nation == nation]
+            # What a nation knows of its partners' batteries is what the scenario declares.
+            partners = [
+                ShooterState(
+                    name=s.name,
+                    nation=s.nation,
+                    platform=s.platform,
+                    interceptor=s.interceptor,
+                    rounds=s.rounds,
+                    channels=s.channels,
+                    number=s.number,
+                )
+                for s in self.shooters
+                if s.nation in set(rules.requests_to) and s.nation != nation
+            ]
             self.managers[nation] = BattleManager(
                 rules,
                 own,
                 assets,
                 ids,
-                asset_names=[a.name for a in chosen],
-                asset_nations=[a.nation for a in chosen],
+                asset_names=names,
+                asset_nations=owners,
+                partners=partners,
             )
         self.assessment = {
             NationCode(r.nation): r.kill_assessment for r in scenario.rules_of_engagement
         }
 
-    def attach(self, send: Callable[[NationCode, EngagementStatuses, float], None]) -> None:
-        """Where each nation's engagement statuses go: ``send(nation, statuses, now_s)``."""
+    def _assets_of(self, nations: set[str]) -> tuple[DefendedAssets, list[str], list[str]]:
+        """The defended assets of ``nations``, with their names and nations."""
+        chosen = [a for a in self._scenario_assets if a.nation in nations]
+        assets = DefendedAssets.of(
+            lat_deg=[a.lat_deg for a in chosen],
+            lon_deg=[a.lon_deg for a in chosen],
+            altitude_m=[a.altitude_m for a in chosen],
+            radius_m=[a.radius_m for a in chosen],
+            value=[a.value for a in chosen],
+            nation=[self.nations.index(NationCode(a.nation)) for a in chosen],
+        )
+        return assets, [a.name for a in chosen], [a.nation for a in chosen]
+
+    def attach_network(self, send: Callable[[NationCode, EngagementStatuses, float], None]) -> None:
+        """``send(nation, statuses, now_s)`` puts a nation's engagement statuses on its node."""
         self._send = send
+
+    def attach_world(
+        self,
+        schedule: Callable[[float, Callable[[float], None]], None],
+        launch: Callable[[Shot], None],
+    ) -> None:
+        """Let the battle defer actions and fly shots.
+
+        ``schedule(time_s, action)`` defers an action (a nation's answer to a request);
+        ``launch(shot)`` flies an ordered shot.
+        """
+        self._schedule = schedule
+        self._launch = launch
 
     def on_statuses(self, nation: NationCode, statuses: EngagementStatuses, now_s: float) -> None:
         """Engagement statuses of other nations that reached ``nation``'s node."""
         manager = self.managers.get(nation)
-        if manager is not None:
-            manager.on_partner_statuses(statuses)
+        if manager is None:
+            return
+        own = self.nations.index(nation) if nation in self.nations else -1
+        ask = (statuses.state == EngagementState.REQUESTED) & (statuses.engaging_nation == own)
+        manager.on_partner_statuses(take_reports(statuses, ~ask))
+        for i in np.flatnonzero(ask).tolist():
+            requester = statuses.nations[int(statuses.originator[i])]
+            number = int(statuses.shooter_id[i])
+            shooter = next((s for s in manager.shooters if s.number == number), None)
+            request = Request(
+                requester=requester,
+                owner=nation,
+                shooter="" if shooter is None else shooter.name,
+                shooter_number=number,
+                track_number=int(statuses.network_track_number[i]),
+                shots=max(int(statuses.interceptors_in_flight[i]), 1),
+                intercept_at_s=float(statuses.predicted_intercept_time_s[i]),
+            )
+            self._log_request(request, "REQUESTED", now_s, "received")
+            delay = float(self.rules[nation].decision_delay_s)
+            if self._schedule is None:
+                self.answer(request, now_s)
+            else:
+                self._schedule(now_s + delay, self._answer_later(request))
+
+    def _answer_later(self, request: Request) -> Callable[[float], None]:
+        def answer(now_s: float) -> None:
+            self.answer(request, now_s)
+
+        return answer
+
+    def answer(self, request: Request, now_s: float) -> None:
+        """``request.owner`` decides on a request: accept and fire, or decline."""
+        nation = request.owner
+        rules = self.rules[nation]
+        manager = self.managers[nation]
+        shots: list[Shot] = []
+        reason = "not accepted from this nation"
+        if request.requester in set(rules.accepts_from):
+            defends = {*(self.rules[request.requester].defends or ()), request.requester}
+            assets, names, owners = self._assets_of(defends)
+            picture = self.pictures.get(nation)
+            shots = (
+                []
+                if picture is None
+                else manager.accept(now_s, picture, request, assets, names, owners)
+            )
+            reason = "accepted" if shots else "no feasible engagement from its own picture"
+        if shots:
+            self._name_intended(shots, self.pictures[nation], now_s)
+        state = EngagementState.ACCEPTED if shots else EngagementState.DECLINED
+        self._log_request(request, state.name, now_s, reason)
+        self._report(
+            nation,
+            [
+                (
+                    request.track_number,
+                    request.shooter_number,
+                    int(state),
+                    len(shots),
+                    max((s.intercept_at_s for s in shots), default=float("nan")),
+                )
+            ],
+            now_s,
+        )
+        if self._launch is not None:
+            for shot in shots:
+                self._launch(shot)
+
+    def _log_request(self, request: Request, state: str, now_s: float, reason: str) -> None:
+        self._record(
+            "requests",
+            {
+                "time_s": now_s,
+                "requester": str(request.requester),
+                "owner": str(request.owner),
+                "shooter": request.shooter,
+                "track_number": request.track_number,
+                "shots": request.shots,
+                "state": state,
+                "reason": reason,
+            },
+        )
+
+    def _report_request(self, nation: NationCode, request: Request, now_s: float) -> None:
+        """Ask ``request.owner`` on the network (a REQUESTED status naming its shooter)."""
+        if self._send is None:
+            return
+        own = self.nations.index(nation)
+        statuses = EngagementStatuses(
+            sender=nation,
+            sent_at=float(now_s),
+            sequence=0,
+            nations=self.nations,
+            network_track_number=np.array([request.track_number], np.int64),
+            valid_at=np.array([float(now_s)]),
+            predicted_intercept_time_s=np.array([request.intercept_at_s]),
+            engaging_nation=np.array([self.nations.index(request.owner)], np.int64),
+            shooter_id=np.array([request.shooter_number], np.int64),
+            state=np.array([int(EngagementState.REQUESTED)], np.int64),
+            interceptors_in_flight=np.array([request.shots], np.int64),
+            originator=np.array([own], np.int64),
+            classification=np.array([int(Classification.CONFIDENTIAL)], np.int64),
+            rel_to=np.array([(1 << len(self.nations)) - 1], np.uint64),
+            caveats=np.zeros(1, np.int64),
+        )
+        self._send(nation, statuses, now_s)
 
     def _report(
         self, nation: NationCode, items: list[tuple[int, int, int, int, float]], now_s: float
@@ -561,9 +837,12 @@ class Battles:
         if picture is None:
             return []
         manager = self.managers[nation]
-        shots = manager.plan(now_s, picture)
+        shots, requests = manager.plan(now_s, picture)
         if shots:
             self._name_intended(shots, picture, now_s)
+        for request in requests:
+            self._log_request(request, "REQUESTED", now_s, "sent")
+            self._report_request(nation, request, now_s)
         engagements: dict[tuple[int, str], list[Shot]] = {}
         for shot in shots:
             engagements.setdefault((shot.track_number, shot.shooter), []).append(shot)
@@ -679,6 +958,7 @@ def _shot_row(shot: Shot, now_s: float) -> dict[str, object]:
         "asset_nation": shot.asset_nation,
         "kill_probability": shot.kill_probability,
         "intended_threat": shot.intended,
+        "requested_by": shot.requested_by,
         "result": InterceptResult(shot.result).name,
         "threat": shot.threat,
         "miss_m": shot.miss_m,

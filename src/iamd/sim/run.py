@@ -18,7 +18,13 @@ from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
 from iamd.messages import EngagementStatuses, TrackReports, TruthState
-from iamd.metrics import defense_summary, detection_summary, network_summary, tracking_summaries
+from iamd.metrics import (
+    defense_summary,
+    detection_summary,
+    kill_chains,
+    network_summary,
+    tracking_summaries,
+)
 from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
 from iamd.record.columns import (
@@ -366,7 +372,7 @@ def _schedule(
     track_table = writer.table("local_tracks")
     nodes = _nodes(kernel, writer, assembly, options.node, battles) if options.tracking else {}
     if battles is not None:
-        battles.attach(
+        battles.attach_network(
             lambda nation, statuses, now_s: nodes[nation].share_statuses(statuses, now_s)
         )
 
@@ -474,6 +480,11 @@ def _schedule_battle(
 
         kernel.schedule(shot.intercept_at_s, arrive, priority=_INTERCEPT_PRIORITY)
 
+    def later(time_s: float, action: Callable[[float], None]) -> None:
+        kernel.schedule(time_s, action, priority=_BATTLE_PRIORITY)
+
+    battles.attach_world(later, launch)
+
     for rules in scenario.rules_of_engagement:
         nation = NationCode(rules.nation)
 
@@ -530,7 +541,20 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             recording.table("engagements"),
             assets,
             duration_s=float(duration),
+            requests=recording.table("requests"),
         ).to_dict()
+        chains = kill_chains(
+            threats=recording.table("threats"),
+            detections=recording.table("detections"),
+            system_tracks=system_tracks,
+            truth=truth,
+            engagements=recording.table("engagements"),
+            assessments=recording.table("assessments"),
+            nations=meta.get("nations") or sorted(set(system_tracks["node"].to_pylist())),
+            duration_s=float(duration),
+        ).to_dict()
+        defense["kill_chain"] = {"intervals": chains["intervals"], "outcomes": chains["outcomes"]}
+        defense["kill_chains"] = chains["threats"]
     return {
         "run_dir": str(run_dir),
         "scenario": meta.get("scenario"),

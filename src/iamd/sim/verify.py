@@ -9,6 +9,7 @@ back the ``audit`` and ``deliveries`` tables, and gives them to the independent 
 :func:`check_engagements` does the same for engagement authority: from the scenario's rules
 of engagement and forces, every recorded shot must come from a nation with rules of
 engagement, from one of that nation's own shooters, at a threat to an asset of a nation it
+defends, or at the request of a nation it accepts requests from, for an asset that nation
 defends; no shooter may fire more rounds than it holds nor guide more interceptors at once
 than it has fire channels (``authority_violations`` in ``meta.json``).
 """
@@ -82,7 +83,20 @@ def check_engagements(run_dir: Path | str) -> list[str]:
             problems.append(f"{where}: the nation has no rules of engagement")
         if spec is None or site_nation.get(spec.site) != shot["nation"]:
             problems.append(f"{where}: the shooter is not the nation's own")
-        if rule is not None and shot["asset_nation"] not in {rule.nation, *(rule.defends or ())}:
+        requester = shot.get("requested_by") or ""
+        if requester:
+            asked = rules.get(requester)
+            if rule is None or requester not in set(rule.accepts_from):
+                problems.append(f"{where}: answered a request from {requester}, not accepted")
+            elif asked is None or shot["asset_nation"] not in {
+                requester,
+                *(asked.defends or ()),
+            }:
+                problems.append(
+                    f"{where}: fired for {shot['asset']} of {shot['asset_nation']} at the "
+                    f"request of {requester}, which does not defend it"
+                )
+        elif rule is not None and shot["asset_nation"] not in {rule.nation, *(rule.defends or ())}:
             problems.append(
                 f"{where}: fired for {shot['asset']} of {shot['asset_nation']}, "
                 "a nation it does not defend"
