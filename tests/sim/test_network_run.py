@@ -138,3 +138,42 @@ def test_commonality_drops_when_the_link_fails_as_the_raid_starts(tmp_path: Path
     )
     common = commonality_of(run(tmp_path, "cut", text))
     assert common["commonality"] < 0.6  # type: ignore[operator]
+
+
+def test_missile_warnings_reach_the_partner_with_a_launch_area_and_rising_updates(
+    duo: Recording,
+) -> None:
+    warnings = duo.table("warnings").to_pylist()
+    assert warnings
+    assert {w["node"] for w in warnings} <= {"USA", "JPN"}
+    assert all(w["node"] != w["originator"] for w in warnings)
+    by_missile: dict[tuple[str, int], list[dict[str, object]]] = {}
+    for w in warnings:
+        by_missile.setdefault((str(w["originator"]), int(w["network_track_number"])), []).append(w)
+    for rows in by_missile.values():
+        updates = [int(r["update_number"]) for r in rows]  # type: ignore[call-overload]
+        assert updates == sorted(updates)
+        assert updates[0] >= 1
+    # Late updates (midcourse) put the launch area near the real launch points (38.3 N
+    # 131.0 E and 37.2 N 132.0 E).
+    late = [w for w in warnings if int(w["update_number"]) >= 4]  # type: ignore[call-overload]
+    assert late
+    launches = [(38.30, 131.00), (37.20, 132.00)]
+    error = [
+        min(
+            abs(float(w["launch_lat_deg"]) - a) + abs(float(w["launch_lon_deg"]) - b)
+            for a, b in launches
+        )  # type: ignore[arg-type]
+        for w in late
+    ]
+    # Track noise flown back over minutes spreads them: a few km typically, more from tracks
+    # in the terminal phase, where the drag the fly-back ignores bends the path.
+    assert float(np.median(error)) < 0.15
+    assert float(np.quantile(error, 0.8)) < 0.5
+    audit = duo.table("audit")
+    kinds = set(audit["kind"].to_pylist())
+    assert {"track", "warning"} <= kinds
+    summary = __import__("iamd.sim", fromlist=["summarise"]).summarise(duo.run_dir)
+    receipts = {r["node"]: r for r in summary["network"]["warnings"]}
+    assert receipts["JPN"]["threats_warned"] >= 2
+    assert receipts["JPN"]["mean_lead_s"] > 100.0

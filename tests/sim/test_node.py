@@ -21,6 +21,7 @@ from iamd.messages import (
     EngagementStatuses,
     LocalTracks,
     MeasurementKind,
+    MissileWarnings,
     ReleasabilityLabel,
     TrackReports,
 )
@@ -57,6 +58,7 @@ class Sink:
     deliveries: list[DeliveryRecords] = field(default_factory=list)
     rejects: list[tuple[str, RejectReason]] = field(default_factory=list)
     sent_batches: list[tuple[TrackReports, NationCode]] = field(default_factory=list)
+    warnings: list[MissileWarnings] = field(default_factory=list)
 
     def audit(self, records: AuditRecords, kind: str) -> None:
         self.audits.append(records)
@@ -71,6 +73,9 @@ class Sink:
 
     def sent(self, reports: TrackReports, recipient: NationCode) -> None:
         self.sent_batches.append((reports, recipient))
+
+    def warned(self, warnings: MissileWarnings, node: NationCode, now_s: float) -> None:
+        self.warnings.append(warnings)
 
 
 @dataclass

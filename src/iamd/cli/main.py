@@ -480,6 +480,14 @@ def _print_network(network: dict[str, Any], violations: int | None) -> None:
                 f"{row['denied']:,}" + (f" ({reasons})" if reasons else ""),
             )
         _out.print(releases)
+    for row in network.get("warnings") or []:
+        _out.print(
+            f"missile warnings to {row['node']}: {row['warnings']:,} for {row['missiles']} "
+            f"missiles; {row['threats_warned']} ballistic threats warned of, mean lead "
+            f"{_fmt(row['mean_lead_s'], ' s')} before impact",
+            highlight=False,
+            soft_wrap=True,
+        )
     rejected = sum(row["rejected"] for row in network["rejects"])
     _out.print(
         f"release violations {_fmt(violations)} (invariant checker); "

@@ -41,6 +41,7 @@ from iamd.metrics.network import (
     ReleaseFigures,
     StalenessFigures,
     WarningFigures,
+    WarningReceipts,
     commonality,
     entitlement,
     link_figures,
@@ -52,6 +53,7 @@ from iamd.metrics.network import (
     release_coverage,
     release_figures,
     staleness,
+    warning_receipts,
     warning_times,
 )
 from iamd.metrics.picture import AlignedPicture, TimeAlignment, align_picture, sample_tracks
@@ -87,6 +89,7 @@ __all__ = [
     "TrackingFigures",
     "TruthAssociation",
     "WarningFigures",
+    "WarningReceipts",
     "align_picture",
     "associate_truth",
     "commonality",
@@ -115,5 +118,6 @@ __all__ = [
     "staleness",
     "tracking_summaries",
     "tracking_summary",
+    "warning_receipts",
     "warning_times",
 ]

@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 
 from iamd.core import ConfigurationError, RecordingError
 from iamd.core.typing import BoolArray, FloatArray, IntArray
+from iamd.messages import ThreatCategory
 from iamd.metrics.association import NO_TRUTH, AssociationRule, associate_truth
 from iamd.metrics.gospa import DEFAULT_CUTOFF_M, DEFAULT_ORDER
 from iamd.metrics.picture import (
@@ -190,13 +191,14 @@ def _require(table: pa.Table, name: str, columns: Sequence[str]) -> None:
 def _about_objects(table: pa.Table) -> pa.Table:
     """The rows of an ``audit`` or ``deliveries`` table that carry tracks or measurements.
 
-    Engagement statuses (``kind`` ``engagement``) name network track numbers, not an
-    originator's local tracks, and say nothing about where an object is; recordings from
-    before the ``kind`` column hold only track reports.
+    Engagement statuses and missile warnings (``kind`` ``engagement``, ``warning``) name
+    network track numbers, not an originator's local tracks, and say nothing about where an
+    object is now; recordings from before the ``kind`` column hold only track reports.
     """
     if "kind" not in table.column_names:
         return table
-    return table.filter(pc.fill_null(pc.not_equal(table["kind"], "engagement"), True))
+    other = pc.is_in(table["kind"], value_set=pa.array(["engagement", "warning"]))
+    return table.filter(pc.invert(pc.fill_null(other, False)))
 
 
 def _strings(table: pa.Table, column: str) -> npt.NDArray[np.str_]:
@@ -1399,3 +1401,85 @@ pyarrow.Table
         releases_by_originator=release_figures(audit, by="originator"),
         rejects=reject_figures(rejects),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class WarningReceipts:
+    """Missile warnings one node accepted from other nations.
+
+    Attributes
+    ----------
+    node : str
+        The receiving node.
+    warnings : int
+        Warnings accepted (every update counts).
+    missiles : int
+        Distinct network track numbers warned of.
+    threats_warned : int
+        Ballistic threats of the raid that a warning's predicted impact point names: the
+        threat whose true impact point is nearest, within ``max(3 × semi-major axis, 50 km)``.
+    mean_lead_s : float or None
+        Mean over those threats of (true impact time − first such warning), s.
+    """
+
+    node: str
+    warnings: int
+    missiles: int
+    threats_warned: int
+    mean_lead_s: float | None
+
+
+def warning_receipts(warnings: pa.Table, threats: pa.Table) -> list[WarningReceipts]:
+    """What each node learned from other nations' missile warnings (see :class:`WarningReceipts`).
+
+    Parameters
+    ----------
+    warnings : pyarrow.Table
+        The ``warnings`` table.
+    threats : pyarrow.Table
+        The ``threats`` table (true impact points and times).
+    """
+    if not warnings.num_rows:
+        return []
+    ballistic = threats.filter(
+        pc.equal(threats["category"].cast(pa.int64()), int(ThreatCategory.BALLISTIC_MISSILE))
+    )
+    names = np.array(ballistic["threat"].to_pylist(), dtype=object)
+    end_lat, end_lon = _floats(ballistic, "end_lat_deg"), _floats(ballistic, "end_lon_deg")
+    end_time = _floats(ballistic, "end_time_s")
+    out = []
+    nodes = _strings(warnings, "node")
+    for node in sorted(set(nodes.tolist())):
+        rows = warnings.filter(pc.equal(warnings["node"], node))
+        first: dict[str, float] = {}
+        if names.size:
+            lat, lon = _floats(rows, "impact_lat_deg"), _floats(rows, "impact_lon_deg")
+            axis = np.nan_to_num(_floats(rows, "impact_semi_major_m"), nan=0.0)
+            time = _floats(rows, "time_s")
+            d = _great_circle_m(lat[:, None], lon[:, None], end_lat[None, :], end_lon[None, :])
+            nearest = np.argmin(d, axis=1)
+            close = d[np.arange(d.shape[0]), nearest] <= np.maximum(3.0 * axis, 50_000.0)
+            for i in np.flatnonzero(close).tolist():
+                name = str(names[nearest[i]])
+                first[name] = min(first.get(name, np.inf), float(time[i]))
+        leads = [float(end_time[list(names).index(n)]) - t for n, t in first.items()]
+        out.append(
+            WarningReceipts(
+                node=node,
+                warnings=rows.num_rows,
+                missiles=len(set(rows["network_track_number"].to_pylist())),
+                threats_warned=len(first),
+                mean_lead_s=float(np.mean(leads)) if leads else None,
+            )
+        )
+    return out
+
+
+def _great_circle_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """Great-circle distance on the mean sphere, m (warning areas are tens of km: enough)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2.0 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

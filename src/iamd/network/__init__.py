@@ -44,6 +44,7 @@ from iamd.network.report_batches import (
     labelled_measurements,
     labelled_statuses,
     labelled_tracks,
+    labelled_warnings,
     released_reports,
     take_reports,
 )
@@ -120,6 +121,7 @@ __all__: list[str] = [
     "labelled_measurements",
     "labelled_statuses",
     "labelled_tracks",
+    "labelled_warnings",
     "read_header",
     "released_reports",
     "sanitisation_of",

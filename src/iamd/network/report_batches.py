@@ -22,7 +22,12 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from iamd.messages.reports import EngagementStatuses, MeasurementReports, TrackReports
+from iamd.messages.reports import (
+    EngagementStatuses,
+    MeasurementReports,
+    MissileWarnings,
+    TrackReports,
+)
 from iamd.network.guard import LabelledTracks, OutboundRelease
 
 _BATCH_FIELDS = frozenset({"sender", "sent_at", "sequence", "nations"})
@@ -39,9 +44,10 @@ _FIELDS_OF: dict[type[Any], tuple[str, ...]] = {
     TrackReports: ITEM_FIELDS,
     MeasurementReports: _item_fields(MeasurementReports),
     EngagementStatuses: _item_fields(EngagementStatuses),
+    MissileWarnings: _item_fields(MissileWarnings),
 }
 
-Batch = TypeVar("Batch", TrackReports, MeasurementReports, EngagementStatuses)
+Batch = TypeVar("Batch", TrackReports, MeasurementReports, EngagementStatuses, MissileWarnings)
 
 
 def labelled_tracks(reports: TrackReports) -> LabelledTracks:
@@ -114,6 +120,28 @@ def labelled_statuses(statuses: EngagementStatuses) -> LabelledTracks:
     )
 
 
+def labelled_warnings(warnings: MissileWarnings) -> LabelledTracks:
+    """The guards' view of missile warnings (never sanitised), with their threat category.
+
+    The audited track number is the warned missile's network track number; kinematics are
+    absent (zeros, unit covariance).
+    """
+    k = len(warnings)
+    return LabelledTracks(
+        nations=warnings.nations,
+        track_number=warnings.network_track_number,
+        originator=warnings.originator,
+        classification=warnings.classification,
+        rel_to=warnings.rel_to,
+        caveats=warnings.caveats,
+        category=warnings.category,
+        sensor_id=np.zeros(k, np.int64),
+        valid_at_s=warnings.valid_at,
+        state=np.zeros((k, 6)),
+        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
+    )
+
+
 def take_reports(reports: Batch, index: npt.ArrayLike) -> Batch:
     """The items at ``index`` (integer positions or a boolean mask); batch fields unchanged."""
     rows = np.asarray(index)
@@ -176,6 +204,7 @@ __all__ = [
     "labelled_measurements",
     "labelled_statuses",
     "labelled_tracks",
+    "labelled_warnings",
     "released_reports",
     "take_reports",
 ]

@@ -289,6 +289,27 @@ ASSESSMENTS = pa.schema(
 )
 """One row per kill assessment: what happened, and what the nation believes."""
 
+WARNINGS = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("node", pa.string()),
+        ("originator", pa.string()),
+        ("network_track_number", pa.int64()),
+        ("update_number", pa.int64()),
+        ("valid_at_s", pa.float64()),
+        ("launch_time_s", pa.float64()),
+        ("launch_lat_deg", pa.float64()),
+        ("launch_lon_deg", pa.float64()),
+        ("impact_time_s", pa.float64()),
+        ("impact_lat_deg", pa.float64()),
+        ("impact_lon_deg", pa.float64()),
+        ("impact_semi_major_m", pa.float64()),
+        ("impact_semi_minor_m", pa.float64()),
+        ("impact_orientation_deg", pa.float64()),
+    ]
+)
+"""Missile warnings, one row per warning a node accepted from another nation."""
+
 REQUESTS = pa.schema(
     [
         ("time_s", pa.float64()),
@@ -320,5 +341,6 @@ TABLES: dict[str, pa.Schema] = {
     "engagements": ENGAGEMENTS,
     "assessments": ASSESSMENTS,
     "requests": REQUESTS,
+    "warnings": WARNINGS,
 }
 """Every table a recording may hold, by name."""

@@ -61,6 +61,8 @@ from iamd.messages import (
     LocalTracks,
     MeasurementKind,
     MeasurementReports,
+    MissileWarnings,
+    ThreatCategory,
     TrackReports,
 )
 from iamd.messages.detections import FALSE_ALARM
@@ -89,15 +91,17 @@ from iamd.network import (
     labelled_measurements,
     labelled_statuses,
     labelled_tracks,
+    labelled_warnings,
     read_header,
     released_reports,
     take_reports,
 )
 from iamd.tracking.composite import CompositeTracker
+from iamd.tracking.impact import estimate_launch
 from iamd.tracking.tracker import Coverage, RadarTracker
 
-_Unsanitised = TypeVar("_Unsanitised", MeasurementReports, EngagementStatuses)
-"""Batches that travel without sanitisation: measurements and engagement statuses."""
+_Unsanitised = TypeVar("_Unsanitised", MeasurementReports, EngagementStatuses, MissileWarnings)
+"""Batches that travel without sanitisation: measurements, engagement statuses, warnings."""
 
 Transmit = Callable[[NationCode, NationCode, bytes, int, float], None]
 """``transmit(sender, next_hop, signed_bytes, n_reports, now_s)``: hand a message to the bus."""
@@ -119,6 +123,9 @@ class NodeSink(Protocol):
 
     def sent(self, reports: TrackReports, recipient: NationCode) -> None:
         """A message of reports handed to the bus for ``recipient``."""
+
+    def warned(self, warnings: MissileWarnings, node: NationCode, now_s: float) -> None:
+        """Missile warnings that ``node`` accepted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,6 +288,8 @@ class Node:
         self._held: dict[NationCode, _Held] = {}
         self.composite = composite
         self._on_statuses = on_statuses
+        self._warned: dict[int, tuple[int, float]] = {}
+        """Local track number → (warnings issued, time of the latest)."""
         self._directory = {o: tuple(names) for o, names in (sensor_directory or {}).items()}
         if composite is not None and composite.node != nation:
             raise ConfigurationError(f"node {nation}: the composite tracker must be the node's own")
@@ -343,6 +352,71 @@ class Node:
         reports = self._own_reports(due, now_s) if hops else None
         for hop in sorted(set(hops) | set(self._held)):
             self._send(reports if hop in hops else None, hop, now_s)
+        warnings = self._own_warnings(due, now_s) if hops else None
+        if warnings is not None:
+            for hop in hops:
+                self._send_unsanitised(warnings, hop, now_s)
+
+    def _own_warnings(self, due: ReportsDue, now_s: float) -> MissileWarnings | None:
+        """Missile warnings for the own ballistic tracks with an impact prediction.
+
+        A warning goes out for a missile first seen with a prediction, then again every
+        ``refresh_period_s`` with its update number raised by one. The launch point and
+        time are the track flown back to the ground (:func:`~iamd.tracking.estimate_launch`).
+        """
+        ballistic = (
+            (due.category == ThreatCategory.BALLISTIC_MISSILE)
+            & np.isfinite(due.impact_time_s)
+            & (due.status != TrackStatus.DROPPED)
+        )
+        rows = []
+        for i in np.flatnonzero(ballistic).tolist():
+            number = int(due.local_track_number[i])
+            last = self._warned.get(number)
+            if last is None or now_s - last[1] >= self.settings.refresh_period_s - 1e-9:
+                rows.append(i)
+        if not rows:
+            return None
+        index = np.array(rows, np.int64)
+        local = due.local_track_number[index]
+        updates = []
+        for number in local.tolist():
+            count = self._warned.get(number, (0, 0.0))[0] + 1
+            self._warned[number] = (count, now_s)
+            updates.append(count)
+        launch = estimate_launch(
+            due.state[index], self.tracker.config.impact_model, time_s=due.valid_at[index]
+        )
+        found = np.isfinite(launch.launch_time_s)
+        if not found.any():
+            return None
+        index, local = index[found], local[found]
+        masks = np.array([self._provenance.get(n, 0) for n in local.tolist()], dtype=np.int64)
+        classification, rel_to, caveats = self._label(masks)
+        k = index.size
+        return MissileWarnings(
+            sender=self.nation,
+            sent_at=float(now_s),
+            sequence=0,
+            nations=self.nations,
+            network_track_number=due.network_track_number[index],
+            valid_at=due.valid_at[index],
+            launch_time_s=launch.launch_time_s[found],
+            launch_lat_deg=launch.launch_lat_deg[found],
+            launch_lon_deg=launch.launch_lon_deg[found],
+            impact_time_s=due.impact_time_s[index],
+            impact_lat_deg=due.impact_lat_deg[index],
+            impact_lon_deg=due.impact_lon_deg[index],
+            impact_semi_major_m=due.impact_semi_major_m[index],
+            impact_semi_minor_m=due.impact_semi_minor_m[index],
+            impact_orientation_deg=due.impact_orientation_deg[index],
+            update_number=np.array(updates, np.int64)[found],
+            category=due.category[index],
+            originator=np.full(k, self._own, dtype=np.int64),
+            classification=classification,
+            rel_to=rel_to,
+            caveats=caveats,
+        )
 
     def _own_reports(self, due: ReportsDue, now_s: float) -> TrackReports | None:
         """The due tracks that changed, are due a refresh or ended, as one labelled batch."""
@@ -509,6 +583,8 @@ class Node:
         """Guard a batch that cannot be sanitised for ``hop``, and send what it releases."""
         if isinstance(batch, MeasurementReports):
             view, kind = labelled_measurements(batch), "measurement"
+        elif isinstance(batch, MissileWarnings):
+            view, kind = labelled_warnings(batch), "warning"
         else:
             view, kind = labelled_statuses(batch), "engagement"
         release = self._outbound.release(view, recipient=hop, now_s=now_s, sanitisable=False)
@@ -550,6 +626,9 @@ class Node:
             return
         if isinstance(message, EngagementStatuses):
             self._on_statuses_message(message, sender, now_s)
+            return
+        if isinstance(message, MissileWarnings):
+            self._on_warnings(message, sender, now_s)
             return
         if not isinstance(message, TrackReports):
             return  # missile warnings and engagement status have no consumer yet
@@ -595,6 +674,18 @@ class Node:
             return
         if self._on_statuses is not None:
             self._on_statuses(accepted, now_s)
+        self._relay_unsanitised(accepted, now_s)
+
+    def _on_warnings(self, message: MissileWarnings, sender: NationCode, now_s: float) -> None:
+        """Check received missile warnings, record the accepted ones, relay them."""
+        acceptance = self._inbound.accept(
+            labelled_warnings(message), sender=sender, now_s=now_s, sanitisable=False
+        )
+        self._sink.delivered(acceptance.delivered, "warning")
+        accepted = take_reports(message, acceptance.accepted)
+        if not len(accepted):
+            return
+        self._sink.warned(accepted, self.nation, now_s)
         self._relay_unsanitised(accepted, now_s)
 
     def _relay_unsanitised(self, accepted: _Unsanitised, now_s: float) -> None:

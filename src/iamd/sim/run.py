@@ -17,13 +17,14 @@ import iamd
 from iamd.core.ids import NationCode
 from iamd.core.random import RandomStreams
 from iamd.geo import ecef_to_geodetic
-from iamd.messages import EngagementStatuses, TrackReports, TruthState
+from iamd.messages import EngagementStatuses, MissileWarnings, TrackReports, TruthState
 from iamd.metrics import (
     defense_summary,
     detection_summary,
     kill_chains,
     network_summary,
     tracking_summaries,
+    warning_receipts,
 )
 from iamd.network import AuditRecords, DeliveryRecords, RejectReason
 from iamd.record import Recording, RecordingWriter
@@ -252,6 +253,7 @@ class _RecordingSink:
         self._rejects = writer.table("rejects")
         self._reports = writer.table("track_reports")
         self._links = writer.table("link_events")
+        self._warnings = writer.table("warnings")
 
     def audit(self, records: AuditRecords, kind: str) -> None:
         self._audit.append(audit_columns(records, self._nations, kind))
@@ -274,6 +276,28 @@ class _RecordingSink:
 
     def sent(self, reports: TrackReports, recipient: NationCode) -> None:
         self._reports.append(report_columns(reports, str(recipient), self._nations))
+
+    def warned(self, warnings: MissileWarnings, node: NationCode, now_s: float) -> None:
+        k = len(warnings)
+        self._warnings.append(
+            {
+                "time_s": np.full(k, float(now_s)),
+                "node": [str(node)] * k,
+                "originator": [str(warnings.nations[i]) for i in warnings.originator.tolist()],
+                "network_track_number": warnings.network_track_number,
+                "update_number": warnings.update_number,
+                "valid_at_s": warnings.valid_at,
+                "launch_time_s": warnings.launch_time_s,
+                "launch_lat_deg": warnings.launch_lat_deg,
+                "launch_lon_deg": warnings.launch_lon_deg,
+                "impact_time_s": warnings.impact_time_s,
+                "impact_lat_deg": warnings.impact_lat_deg,
+                "impact_lon_deg": warnings.impact_lon_deg,
+                "impact_semi_major_m": warnings.impact_semi_major_m,
+                "impact_semi_minor_m": warnings.impact_semi_minor_m,
+                "impact_orientation_deg": warnings.impact_orientation_deg,
+            }
+        )
 
     def link_event(self, event: LinkEvent) -> None:
         d = event.delivery
@@ -533,6 +557,10 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             nations=nations,
         ).to_dict()
         picture = network.pop("picture")
+        network["warnings"] = [
+            asdict(w)
+            for w in warning_receipts(recording.table("warnings"), recording.table("threats"))
+        ]
     defense = None
     assets = recording.table("defended_assets")
     if assets.num_rows and duration:

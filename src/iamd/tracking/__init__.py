@@ -14,7 +14,9 @@ from iamd.tracking.imm import (
 from iamd.tracking.impact import (
     ImpactPrediction,
     ImpactStatus,
+    LaunchEstimate,
     error_ellipse,
+    estimate_launch,
     predict_impact,
     predict_impact_linearised,
 )
@@ -53,6 +55,7 @@ __all__: list[str] = [
     "InfraredCues",
     "JpdaAssociator",
     "KalmanUpdate",
+    "LaunchEstimate",
     "LifecyclePolicy",
     "LifecycleState",
     "LineOfSightMeasurement",
@@ -70,6 +73,7 @@ __all__: list[str] = [
     "ekf_predict",
     "ekf_update",
     "error_ellipse",
+    "estimate_launch",
     "imm_pda_update",
     "imm_predict",
     "imm_update",
