@@ -50,6 +50,7 @@ PUBLIC = {
     "iamd.metrics": {
         "DefenseFigures",
         "NationShots",
+        "Magazine",
         "defense_summary",
         "WarningReceipts",
         "warning_receipts",

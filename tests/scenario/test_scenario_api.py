@@ -31,6 +31,7 @@ EXPECTED_API = [
     "LinkTemplate",
     "Nation",
     "OutageWindow",
+    "Production",
     "RadarSensor",
     "Releasability",
     "RulesOfEngagement",
@@ -100,6 +101,7 @@ def test_schema_field_names_are_pinned() -> None:
         "sharing_agreements",
         "exchange",
         "variants",
+        "production",
         "rules_of_engagement",
     ]
     assert list(Site.model_fields) == [
@@ -169,7 +171,13 @@ def test_schema_field_names_are_pinned() -> None:
         "decision_delay_s",
         "request_timeout_s",
     ]
-    assert list(iamd.scenario.Doctrine.model_fields) == ["mode", "salvo"]
+    assert list(iamd.scenario.Doctrine.model_fields) == [
+        "mode",
+        "salvo",
+        "layered",
+        "reserve_fraction",
+        "reserve_value",
+    ]
     assert list(iamd.scenario.KillAssessment.model_fields) == [
         "delay_s",
         "false_kill_probability",
@@ -181,6 +189,15 @@ def test_schema_field_names_are_pinned() -> None:
         "interceptor",
         "inventory",
         "fire_channels",
+        "salvo",
+        "depot",
+        "reload_time_s",
+    ]
+    assert list(iamd.scenario.Production.model_fields) == [
+        "interceptor",
+        "rounds_per_day",
+        "nations",
+        "start_s",
     ]
     assert list(DefendedAsset.model_fields) == [
         "name",

@@ -3,15 +3,19 @@ threats, and the defense outcome adds up."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pyarrow.compute as pc
 import pytest
 
+from iamd.core import NationCode
 from iamd.messages import ThreatPhase
 from iamd.record import Recording
-from iamd.scenario import load_scenario_text, resolve_scenario
+from iamd.scenario import InterceptorType, load_scenario_text, resolve_scenario
 from iamd.sim import RunOptions, run_scenario, summarise
+from iamd.sim.battle import ShooterState, _held_for_upper_tier, _held_in_reserve
 from iamd.sim.verify import check_engagements
 
 DUO_TEXT = resolve_scenario("test-duo")[1]
@@ -202,3 +206,82 @@ def test_requests_are_declined_where_not_accepted(tmp_path: Path) -> None:
     states = recording.table("requests")["state"].to_pylist()
     assert "DECLINED" in states
     assert "ACCEPTED" not in states
+
+
+def _battery(name: str, ceiling_m: float, rounds: int, initial: int) -> ShooterState:
+    kind = InterceptorType(
+        name=name,
+        min_range_m=1000,
+        max_range_m=100_000,
+        min_intercept_altitude_m=100,
+        max_intercept_altitude_m=ceiling_m,
+        mean_speed_mps=1000,
+        single_shot_pk=0.8,
+    )
+    return ShooterState(
+        name=name,
+        nation=NationCode("JPN"),
+        platform=lambda t: None,  # type: ignore[arg-type,return-value]
+        interceptor=kind,
+        rounds=rounds,
+        channels=2,
+        initial_rounds=initial,
+    )
+
+
+def test_a_layered_defense_holds_the_lower_tier_while_the_upper_can_engage() -> None:
+    upper, lower = _battery("UT", 500_000, 4, 4), _battery("LT", 25_000, 8, 8)
+    # Threat 0: both can engage; threat 1: only the lower tier; threat 2: neither.
+    feasible = np.array([[True, False, False], [True, True, False]])
+    held = _held_for_upper_tier([upper, lower], feasible)
+    assert held.tolist() == [[False, False, False], [True, False, False]]
+
+
+def test_a_reserve_is_kept_for_high_value_assets() -> None:
+    full, low = _battery("A", 25_000, 8, 8), _battery("B", 25_000, 2, 8)
+    values = np.array([10.0, 3.0])  # the asset each threat endangers most
+    held = _held_in_reserve([full, low], values, 0.25, 5.0)
+    # A has 8 > 2 reserved: fires at anything; B is down to its 2: only the valuable one.
+    assert held.tolist() == [[False, False], [False, True]]
+
+
+def test_magazines_reload_from_depots_and_production_refills_them(tmp_path: Path) -> None:
+    text = DUO_TEXT.replace(
+        "  - {name: USA-DDG-1-UT, site: USA-DDG-1, interceptor: UPPER-TIER, inventory: 6, "
+        "fire_channels: 2}\n",
+        "  - {name: USA-DDG-1-UT, site: USA-DDG-1, interceptor: UPPER-TIER, inventory: 2, "
+        "fire_channels: 2,\n     depot: 1, reload_time_s: 60}\n",
+    )
+    assert text != DUO_TEXT
+    text += "\nproduction:\n  - {interceptor: UPPER-TIER, rounds_per_day: 864, nations: [USA]}\n"
+    recording = run(tmp_path, "sustained", text)
+    rows = [r for r in recording.table("inventory").to_pylist() if r["shooter"] == "USA-DDG-1-UT"]
+    assert rows[0] == {
+        "time_s": 0.0,
+        "shooter": "USA-DDG-1-UT",
+        "nation": "USA",
+        "ready": 2,
+        "depot": 1,
+    }
+    assert all(r["ready"] >= 0 and r["depot"] >= 0 for r in rows)
+    # One round every 86,400 / 864 = 100 s reaches the only eligible battery's depot.
+    delivered = [
+        b["time_s"]
+        for a, b in itertools.pairwise(rows)
+        if b["depot"] == a["depot"] + 1 and b["ready"] == a["ready"]
+    ]
+    assert delivered[:3] == pytest.approx([100.0, 200.0, 300.0])
+    # A reload completes a reload time after the firing that emptied a launcher slot.
+    shots = recording.table("engagements").to_pylist()
+    fired = sorted({s["decided_at_s"] for s in shots if s["nation"] == "USA"})
+    reloads = [
+        b["time_s"]
+        for a, b in itertools.pairwise(rows)
+        if b["ready"] > a["ready"] and b["depot"] < a["depot"]
+    ]
+    assert fired
+    assert reloads
+    assert reloads[0] == pytest.approx(fired[0] + 60.0)
+    magazines = {m["shooter"]: m for m in summarise(recording.run_dir)["defense"]["magazines"]}
+    assert magazines["USA-DDG-1-UT"]["delivered"] >= 3
+    assert recording.meta["authority_violations"] == 0

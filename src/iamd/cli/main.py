@@ -521,6 +521,19 @@ def _print_defense(defense: dict[str, Any] | None, violations: int | None) -> No
             _fmt(row["shots_per_kill"], "", 2),
         )
     _out.print(table)
+    magazines = defense.get("magazines") or []
+    if magazines:
+        empty = [m for m in magazines if m["empty_at_s"] is not None]
+        delivered = sum(m["delivered"] for m in magazines)
+        first = min((m["empty_at_s"] for m in empty), default=None)
+        _out.print(
+            f"magazines: {sum(m['ready_at_end'] + m['depot_at_end'] for m in magazines):,} of "
+            f"{sum(m['ready_at_start'] + m['depot_at_start'] for m in magazines):,} rounds left "
+            f"(+{delivered:,} produced); {len(empty)} of {len(magazines)} batteries ran dry"
+            + (f", the first at {_fmt(first, ' s')}" if first is not None else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
     chain = defense.get("kill_chain") or {}
     steps = [
         ("launch_to_detection", "detect"),

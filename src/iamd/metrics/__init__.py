@@ -10,7 +10,7 @@ from iamd.metrics.association import (
     hold_associations,
     nearest_truth,
 )
-from iamd.metrics.defense import DefenseFigures, NationShots, defense_summary
+from iamd.metrics.defense import DefenseFigures, Magazine, NationShots, defense_summary
 from iamd.metrics.detection import (
     DetectionSummary,
     NationFigures,
@@ -74,6 +74,7 @@ __all__ = [
     "Holdings",
     "KillChainFigures",
     "LinkFigures",
+    "Magazine",
     "NationCoverage",
     "NationFigures",
     "NationShots",

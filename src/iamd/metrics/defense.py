@@ -17,6 +17,9 @@ Definitions (from the ``threats``, ``engagements`` and ``defended_assets`` table
   false tracks).
 - **Cross-nation requests**: requests sent, accepted and declined by their owners, and the
   shots fired on request.
+- **Magazines** (from the ``inventory`` table): each battery's ready and depot rounds at
+  the start and the end, the rounds production delivered to it, and the first time it had
+  none left.
 - A **double engagement** is a threat at which two nations had interceptors in the air at
   the same time (by the threat each shot's track was on at the decision, whatever became
   of the shot) (their launch-to-intercept intervals overlap): the accident engagement
@@ -26,6 +29,7 @@ Definitions (from the ``threats``, ``engagements`` and ``defended_assets`` table
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -51,6 +55,22 @@ class NationShots:
 
 
 @dataclass(frozen=True, slots=True)
+class Magazine:
+    """One battery's rounds over the run (from the ``inventory`` table)."""
+
+    shooter: str
+    nation: str
+    ready_at_start: int
+    depot_at_start: int
+    ready_at_end: int
+    depot_at_end: int
+    delivered: int
+    """Rounds that production added to its depot."""
+    empty_at_s: float | None
+    """First time it had no round left, ready or in the depot (None: never)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DefenseFigures:
     """Defense outcome of one run (module notes for the definitions)."""
 
@@ -72,6 +92,7 @@ class DefenseFigures:
     requests_accepted: int
     requests_declined: int
     shots_on_request: int
+    magazines: list[Magazine]
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as a JSON-ready dictionary."""
@@ -92,6 +113,7 @@ def defense_summary(
     *,
     duration_s: float,
     requests: pa.Table | None = None,
+    inventory: pa.Table | None = None,
 ) -> DefenseFigures:
     """Leakers, asset survival and shot figures of a run (module notes).
 
@@ -101,6 +123,8 @@ def defense_summary(
         The recording's ``threats``, ``engagements`` and ``defended_assets`` tables.
     requests : pyarrow.Table, optional
         The ``requests`` table (cross-nation requests; none: no request figures).
+    inventory : pyarrow.Table, optional
+        The ``inventory`` table (none: no magazine figures).
     duration_s : float
         Simulated duration of the run, s.
     """
@@ -184,7 +208,39 @@ def defense_summary(
         requests_accepted=states.count("ACCEPTED"),
         requests_declined=states.count("DECLINED"),
         shots_on_request=int(np.count_nonzero(by_request != "")),
+        magazines=[] if inventory is None else _magazines(inventory),
     )
 
 
-__all__ = ["DefenseFigures", "NationShots", "defense_summary"]
+def _magazines(inventory: pa.Table) -> list[Magazine]:
+    """Each battery's rounds at the start and end, deliveries, and when it ran dry."""
+    rows = inventory.to_pylist()
+    by_shooter: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_shooter.setdefault(row["shooter"], []).append(row)
+    out = []
+    for name in sorted(by_shooter):
+        history = sorted(by_shooter[name], key=lambda r: r["time_s"])
+        first, last = history[0], history[-1]
+        delivered = 0
+        for before, after in itertools.pairwise(history):
+            # A delivery raises the depot without touching the launchers.
+            if after["depot"] > before["depot"] and after["ready"] == before["ready"]:
+                delivered += after["depot"] - before["depot"]
+        empty = next((r["time_s"] for r in history if r["ready"] + r["depot"] == 0), None)
+        out.append(
+            Magazine(
+                shooter=name,
+                nation=first["nation"],
+                ready_at_start=first["ready"],
+                depot_at_start=first["depot"],
+                ready_at_end=last["ready"],
+                depot_at_end=last["depot"],
+                delivered=delivered,
+                empty_at_s=empty,
+            )
+        )
+    return out
+
+
+__all__ = ["DefenseFigures", "Magazine", "NationShots", "defense_summary"]

@@ -310,6 +310,17 @@ WARNINGS = pa.schema(
 )
 """Missile warnings, one row per warning a node accepted from another nation."""
 
+INVENTORY = pa.schema(
+    [
+        ("time_s", pa.float64()),
+        ("shooter", pa.string()),
+        ("nation", pa.string()),
+        ("ready", pa.int64()),
+        ("depot", pa.int64()),
+    ]
+)
+"""Rounds of each battery: at time 0 and whenever they change (shots, reloads, deliveries)."""
+
 REQUESTS = pa.schema(
     [
         ("time_s", pa.float64()),
@@ -342,5 +353,6 @@ TABLES: dict[str, pa.Schema] = {
     "assessments": ASSESSMENTS,
     "requests": REQUESTS,
     "warnings": WARNINGS,
+    "inventory": INVENTORY,
 }
 """Every table a recording may hold, by name."""

@@ -485,6 +485,20 @@ class Shooter(_Model):
     fire_channels: Annotated[Integer, Field(ge=1)] = Field(
         description="Interceptors that can be guided at once, >= 1."
     )
+    salvo: Annotated[Integer, Field(ge=1, le=8)] | None = Field(
+        default=None,
+        description="This battery's salvo, overriding its nation's doctrine, [1, 8].",
+    )
+    depot: Annotated[Integer, Field(ge=0)] = Field(
+        default=0, description="Reload rounds held at the site, >= 0."
+    )
+    reload_time_s: Annotated[Real, Field(gt=0.0, le=604800.0)] = Field(
+        default=1800.0,
+        description=(
+            "Time to refill the launchers from the depot up to `inventory`, s, "
+            "(0, 604800]; a reload starts when a round is fired and the depot holds some."
+        ),
+    )
 
 
 class DefendedAsset(_Model):
@@ -501,6 +515,25 @@ class DefendedAsset(_Model):
         description="Radius of the defended area around the point, m, > 0."
     )
     value: Annotated[Real, Field(gt=0.0)] = Field(description="Relative worth, > 0.")
+
+
+class Production(_Model):
+    """Notional (co-)production of one interceptor type, delivered to depots over days."""
+
+    interceptor: Name = Field(description="Name of a declared interceptor type.")
+    rounds_per_day: Annotated[Real, Field(gt=0.0, le=10000.0)] = Field(
+        description="Rounds delivered per day, one at a time at an even rate, (0, 10000]."
+    )
+    nations: tuple[NationCodeText, ...] = Field(
+        min_length=1,
+        description=(
+            "Nations whose batteries of that type share the output (co-production); each "
+            "round goes to the battery with the fewest rounds (ready plus depot)."
+        ),
+    )
+    start_s: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0, description="When the first deliveries begin, s, >= 0."
+    )
 
 
 class Salvo(_Model):
@@ -960,6 +993,23 @@ class Doctrine(_Model):
     salvo: Annotated[Integer, Field(ge=1, le=8)] = Field(
         default=1, description="Interceptors fired together at one threat, [1, 8]."
     )
+    layered: bool = Field(
+        default=False,
+        description=(
+            "Upper tier first: a lower-tier battery (lower ceiling) is held while a higher "
+            "tier can still engage the threat."
+        ),
+    )
+    reserve_fraction: Annotated[Real, Field(ge=0.0, lt=1.0)] = Field(
+        default=0.0,
+        description=(
+            "Share of each battery's starting rounds kept for threats to high-value assets, [0, 1)."
+        ),
+    )
+    reserve_value: Annotated[Real, Field(ge=0.0)] = Field(
+        default=0.0,
+        description="Asset value from which a threat may use the reserved rounds, >= 0.",
+    )
 
 
 class KillAssessment(_Model):
@@ -1134,6 +1184,9 @@ class Scenario(_Model):
     )
     variants: Annotated[tuple[Variant, ...], BeforeValidator(_null_as_empty)] = Field(
         default=(), description="Named changes of the network for architecture comparisons."
+    )
+    production: Annotated[tuple[Production, ...], BeforeValidator(_null_as_empty)] = Field(
+        default=(), description="Interceptor (co-)production that refills depots over time."
     )
     rules_of_engagement: Annotated[
         tuple[RulesOfEngagement, ...], BeforeValidator(_null_as_empty)

@@ -206,6 +206,14 @@ class _Checker:
             )
         for index, asset in enumerate(s.defended_assets):
             self.reference(("defended_assets", index, "nation"), "nation", asset.nation, nations)
+        for index, line in enumerate(s.production):
+            here = ("production", index)
+            self.reference(
+                (*here, "interceptor"), "interceptor type", line.interceptor, interceptors
+            )
+            for j, code in enumerate(line.nations):
+                self.nation((*here, "nations", j), code)
+            self.distinct((*here, "nations"), line.nations)
 
     def sites(self) -> None:
         for index, site in enumerate(self.scenario.sites):

@@ -39,6 +39,7 @@ requests).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -107,6 +108,16 @@ class ShooterState:
     channels: int
     number: int = 0
     """The owner's small number of the shooter (1, 2, …, in scenario order within the nation)."""
+    salvo: int | None = None
+    """The battery's own salvo (None: its nation's doctrine)."""
+    initial_rounds: int = 0
+    """Rounds at the start: the launchers' capacity, and what the reserve is a share of."""
+    depot: int = 0
+    """Reload rounds at the site."""
+    reload_time_s: float = 1800.0
+    """Time to refill the launchers from the depot, s."""
+    reloading: bool = False
+    """A reload is under way."""
     busy_until: list[float] = field(default_factory=list)
     """Intercept times of the interceptors it guides now (one channel each)."""
 
@@ -329,12 +340,25 @@ class BattleManager:
                         ready[s, n] = False
         if not ready.any():
             return [], []
-        salvo = self.rules.doctrine.salvo if salvo is None else salvo
+        doctrine = self.rules.doctrine
+        if requester is None and doctrine.layered:
+            ready &= ~_held_for_upper_tier(batteries, feasible.feasible)
+        if requester is None and doctrine.reserve_fraction > 0.0:
+            value = np.where(most >= 0, np.asarray(assets.value)[np.maximum(most, 0)], 0.0)
+            ready &= ~_held_in_reserve(
+                batteries, value, doctrine.reserve_fraction, doctrine.reserve_value
+            )
+        if not ready.any():
+            return [], []
+        per_battery = np.array(
+            [(salvo if salvo is not None else b.salvo or doctrine.salvo) for b in batteries],
+            np.int64,
+        )
         problem = WtaProblem(
             values=values,
             kill_probability=np.where(ready, feasible.kill_probability, 0.0),
             rounds=np.minimum(shooters.rounds, shooters.free_channels),
-            max_salvo=np.full(ready.shape, salvo, np.int64),
+            max_salvo=np.repeat(per_battery[:, None], ready.shape[1], axis=1),
             feasible=ready,
         )
         plan = solve_heuristic(problem).shots
@@ -525,6 +549,35 @@ class BattleManager:
             self._survived.add(number)
 
 
+def _held_for_upper_tier(batteries: Sequence[ShooterState], feasible: np.ndarray) -> np.ndarray:
+    """Pairs a layered defense holds back (upper tier first).
+
+    A battery is held from a threat while another battery with a higher interceptor
+    ceiling can engage it, now or later on its trajectory.
+    """
+    ceiling = np.array([b.interceptor.max_intercept_altitude_m for b in batteries], float)
+    best = np.where(feasible, ceiling[:, None], -np.inf).max(axis=0, initial=-np.inf)
+    return np.asarray(ceiling[:, None] < best[None, :])
+
+
+def _held_in_reserve(
+    batteries: Sequence[ShooterState],
+    asset_value: FloatArray,
+    fraction: float,
+    threshold: float,
+) -> np.ndarray:
+    """Pairs held back to keep each battery's reserve for high-value assets.
+
+    A battery keeps ``ceil(fraction × starting rounds)``; once down to it, it fires only at
+    threats whose most threatened asset is worth at least ``threshold``. (The reserve is
+    checked per planning cycle, so one cycle can dip into it by the shots of that cycle.)
+    """
+    reserve = np.array([math.ceil(fraction * b.initial_rounds) for b in batteries], np.int64)
+    at_reserve = np.array([b.rounds for b in batteries], np.int64) <= reserve
+    low = np.asarray(asset_value) < threshold
+    return np.asarray(at_reserve[:, None] & low[None, :])
+
+
 def _shooter_arrays(batteries: Sequence[ShooterState], now_s: float) -> Shooters:
     """The c2 stage's view of ``batteries`` at ``now_s``."""
     platforms = [s.platform(now_s) for s in batteries]
@@ -604,9 +657,14 @@ class Battles:
                 interceptor=kinds[spec.interceptor],
                 rounds=int(spec.inventory),
                 channels=int(spec.fire_channels),
+                salvo=spec.salvo,
+                initial_rounds=int(spec.inventory),
+                depot=int(spec.depot),
+                reload_time_s=float(spec.reload_time_s),
             )
             for spec in scenario.shooters
         ]
+        self.production = scenario.production
         for nation in {s.nation for s in self.shooters}:
             for k, shooter in enumerate(s for s in self.shooters if s.nation == nation):
                 shooter.number = k + 1
@@ -636,6 +694,8 @@ class Battles:
                     rounds=s.rounds,
                     channels=s.channels,
                     number=s.number,
+                    salvo=s.salvo,
+                    initial_rounds=s.initial_rounds,
                 )
                 for s in self.shooters
                 if s.nation in set(rules.requests_to) and s.nation != nation
@@ -751,9 +811,63 @@ class Battles:
             ],
             now_s,
         )
+        if shots:
+            self._spent(shots, now_s)
         if self._launch is not None:
             for shot in shots:
                 self._launch(shot)
+
+    def record_inventory(
+        self, now_s: float, shooters: Sequence[ShooterState] | None = None
+    ) -> None:
+        """Write the ready and depot rounds of ``shooters`` (all by default) at ``now_s``."""
+        for shooter in self.shooters if shooters is None else shooters:
+            self._record(
+                "inventory",
+                {
+                    "time_s": now_s,
+                    "shooter": shooter.name,
+                    "nation": str(shooter.nation),
+                    "ready": shooter.rounds,
+                    "depot": shooter.depot,
+                },
+            )
+
+    def _start_reloads(self, now_s: float) -> None:
+        """Start a reload at every battery below capacity with rounds in its depot."""
+        for shooter in self.shooters:
+            if shooter.reloading or shooter.depot <= 0 or shooter.rounds >= shooter.initial_rounds:
+                continue
+            if self._schedule is None:
+                continue
+            shooter.reloading = True
+            self._schedule(now_s + shooter.reload_time_s, self._reloaded(shooter))
+
+    def _reloaded(self, shooter: ShooterState) -> Callable[[float], None]:
+        def done(now_s: float) -> None:
+            moved = min(shooter.initial_rounds - shooter.rounds, shooter.depot)
+            shooter.rounds += moved
+            shooter.depot -= moved
+            shooter.reloading = False
+            self.record_inventory(now_s, [shooter])
+            self._start_reloads(now_s)
+
+        return done
+
+    def deliver(self, line: int, now_s: float) -> None:
+        """One round of production line ``line`` reaches the neediest eligible battery."""
+        spec = self.production[line]
+        eligible = [
+            s
+            for s in self.shooters
+            if s.interceptor.name == spec.interceptor and s.nation in set(spec.nations)
+        ]
+        if not eligible:
+            return
+        shooter = min(eligible, key=lambda s: (s.rounds + s.depot, s.name))
+        shooter.depot += 1
+        self.record_inventory(now_s, [shooter])
+        self._start_reloads(now_s)
 
     def _log_request(self, request: Request, state: str, now_s: float, reason: str) -> None:
         self._record(
@@ -861,7 +975,15 @@ class Battles:
             ],
             now_s,
         )
+        if shots:
+            self._spent(shots, now_s)
         return shots
+
+    def _spent(self, shots: Sequence[Shot], now_s: float) -> None:
+        """Record the batteries that fired, and start their reloads."""
+        names = {shot.shooter for shot in shots}
+        self.record_inventory(now_s, [s for s in self.shooters if s.name in names])
+        self._start_reloads(now_s)
 
     def _name_intended(self, shots: list[Shot], picture: SystemTracks, now_s: float) -> None:
         """Record, for analysis, which real threat each shot's track was on when decided."""

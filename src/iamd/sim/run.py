@@ -508,6 +508,20 @@ def _schedule_battle(
         kernel.schedule(time_s, action, priority=_BATTLE_PRIORITY)
 
     battles.attach_world(later, launch)
+    battles.record_inventory(0.0)
+    for index, line in enumerate(scenario.production):
+        interval = 86_400.0 / float(line.rounds_per_day)
+
+        def deliver(now_s: float, index: int = index) -> None:
+            battles.deliver(index, now_s)
+
+        kernel.every(
+            interval,
+            deliver,
+            start_s=float(line.start_s) + interval,
+            until_s=duration_s,
+            priority=_BATTLE_PRIORITY,
+        )
 
     for rules in scenario.rules_of_engagement:
         nation = NationCode(rules.nation)
@@ -570,6 +584,7 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             assets,
             duration_s=float(duration),
             requests=recording.table("requests"),
+            inventory=recording.table("inventory"),
         ).to_dict()
         chains = kill_chains(
             threats=recording.table("threats"),

@@ -10,12 +10,14 @@ back the ``audit`` and ``deliveries`` tables, and gives them to the independent 
 of engagement and forces, every recorded shot must come from a nation with rules of
 engagement, from one of that nation's own shooters, at a threat to an asset of a nation it
 defends, or at the request of a nation it accepts requests from, for an asset that nation
-defends; no shooter may fire more rounds than it holds nor guide more interceptors at once
-than it has fire channels (``authority_violations`` in ``meta.json``).
+defends; no shooter may fire more rounds than it could ever hold (launchers, depot, and the
+production of its type it could have received) nor guide more interceptors at once than it
+has fire channels (``authority_violations`` in ``meta.json``).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from iamd.network import Violation, check_releases
@@ -104,10 +106,22 @@ def check_engagements(run_dir: Path | str) -> list[str]:
         if not shot["value_at_risk"] > 0.0:
             problems.append(f"{where}: the track threatened nothing it defends")
         fired[shot["shooter"]] = fired.get(shot["shooter"], 0) + 1
+    duration = float(recording.meta.get("duration_s") or scenario.duration_s)
     for name, count in sorted(fired.items()):
         spec = shooters.get(name)
-        if spec is not None and count > spec.inventory:
-            problems.append(f"{name}: fired {count} rounds of {spec.inventory}")
+        if spec is None:
+            continue
+        # What it could ever have held: its launchers, its depot, and at most all of the
+        # production of its type it could have been given during the run.
+        produced = sum(
+            math.floor(line.rounds_per_day * max(duration - line.start_s, 0.0) / 86_400.0)
+            for line in scenario.production
+            if line.interceptor == spec.interceptor
+            and site_nation.get(spec.site) in set(line.nations)
+        )
+        most = spec.inventory + spec.depot + produced
+        if count > most:
+            problems.append(f"{name}: fired {count} rounds of at most {most}")
     for name, spec in sorted(shooters.items()):
         events = sorted(
             [(s["decided_at_s"], 1) for s in shots if s["shooter"] == name]
