@@ -291,6 +291,7 @@ def test_network_field_names_are_pinned() -> None:
         "categories",
         "caveats_allowed",
         "sanitise",
+        "fire_control",
     ]
     assert list(SanitisationSpec.model_fields) == [
         "position_quantum_m",

@@ -285,3 +285,36 @@ def test_magazines_reload_from_depots_and_production_refills_them(tmp_path: Path
     magazines = {m["shooter"]: m for m in summarise(recording.run_dir)["defense"]["magazines"]}
     assert magazines["USA-DDG-1-UT"]["delivered"] >= 3
     assert recording.meta["authority_violations"] == 0
+
+
+def test_no_engagement_on_a_partners_data_its_agreement_keeps_from_fire_control(
+    tmp_path: Path,
+) -> None:
+    """Japan's picture holds the missiles the US ship tracks, but the USA -> JPN agreement
+    is for warning only: Japan fires only on tracks its own radar contributes to."""
+    text = DUO_TEXT.replace(
+        "  - {provider: USA, recipient: JPN, caveats_allowed: [sensor_source]}",
+        "  - {provider: USA, recipient: JPN, caveats_allowed: [sensor_source], "
+        "fire_control: false}",
+    )
+    assert text != DUO_TEXT
+    recording = run(tmp_path, "warning-only", text)
+    jpn = [s for s in recording.table("engagements").to_pylist() if s["nation"] == "JPN"]
+    assert jpn
+    assert all("JPN" in s["track_sources"].split(",") for s in jpn)
+    assert recording.meta["authority_violations"] == 0
+    # And the checker holds the shots to the same rule: a JPN shot on USA-only data fails.
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "forged"
+    shutil.copytree(recording.run_dir, copy)
+    for part in sorted((copy / "tables" / "engagements").glob("part-*.parquet")):
+        table = pq.read_table(part)
+        forged = pa.array(["USA"] * table.num_rows)
+        column = table.schema.get_field_index("track_sources")
+        pq.write_table(table.set_column(column, "track_sources", forged), part)
+    problems = check_engagements(copy)
+    assert any("do not let it engage on" in p and "(JPN," in p for p in problems)

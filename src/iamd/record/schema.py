@@ -270,6 +270,7 @@ ENGAGEMENTS = pa.schema(
         ("kill_probability", pa.float64()),
         ("intended_threat", pa.string()),
         ("requested_by", pa.string()),
+        ("track_sources", pa.string()),
         ("result", pa.string()),
         ("threat", pa.string()),
         ("miss_m", pa.float64()),

@@ -935,6 +935,13 @@ class AgreementSpec(_Model):
     sanitise: SanitisationSpec | None = Field(
         default=None, description="Degrade released tracks this way; null (default): as they are."
     )
+    fire_control: bool = Field(
+        default=True,
+        description=(
+            "The recipient may launch or engage on this data (false: for its picture and "
+            "warning only; its battle manager needs another source of the track)."
+        ),
+    )
 
     @field_validator("recipient")
     @classmethod

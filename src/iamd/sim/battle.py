@@ -150,6 +150,8 @@ class Shot:
     """The real threat nearest to the track at the decision (for analysis only)."""
     requested_by: str = ""
     """The nation whose request this shot answers ("" for the nation's own decision)."""
+    track_sources: str = ""
+    """The nations whose data made the track at the decision, comma-separated."""
     result: int = 0
     threat: str = ""
     miss_m: float = float("nan")
@@ -186,6 +188,10 @@ class BattleManager:
         Name and nation of each asset, in the order of ``assets`` (for the record).
     partners : sequence of ShooterState, optional
         Shooters of the nations in ``rules.requests_to``, as this nation knows them.
+    fire_control_from : sequence of str, optional
+        Other nations whose agreements with this one allow launching or engaging on their
+        data; a track is engaged only if its own sensors or one of these contribute (and,
+        with ``engage_on_remote`` false, only its own).
     """
 
     def __init__(
@@ -197,8 +203,11 @@ class BattleManager:
         asset_names: Sequence[str] = (),
         asset_nations: Sequence[str] = (),
         partners: Sequence[ShooterState] = (),
+        fire_control_from: Sequence[str] = (),
     ) -> None:
         self.rules = rules
+        self.fire_control_from = frozenset(fire_control_from)
+        """Other nations whose data it may launch or engage on (by their agreements)."""
         self.partners = list(partners)
         """Other nations' shooters it may request, as it believes them to be (their rounds
         and channels as declared: their owners decide with the real ones)."""
@@ -396,8 +405,7 @@ class BattleManager:
     def _candidates(self, picture: SystemTracks) -> np.ndarray:
         live = (picture.status == TrackStatus.CONFIRMED) | (picture.status == TrackStatus.COASTING)
         classified = picture.category != 0
-        if not self.rules.engage_on_remote:
-            live &= (picture.sources & np.uint64(1)) != 0  # nations[0] is the node itself
+        live &= (picture.sources & self._usable_sources(picture)) != 0
         numbers = picture.network_track_number
         free = np.array(
             [
@@ -444,6 +452,15 @@ class BattleManager:
                 self._declined.add((number, nation, int(statuses.shooter_id[i])))
             if state == EngagementState.KILL:
                 self._killed.add(number)
+
+    def _usable_sources(self, picture: SystemTracks) -> np.uint64:
+        """Bits (over the picture's nation table) of the sources it may fire on."""
+        mask = 1  # nations[0] is the node itself
+        if self.rules.engage_on_remote:
+            for j, code in enumerate(picture.nations):
+                if code in self.fire_control_from:
+                    mask |= 1 << j
+        return np.uint64(mask)
 
     def _may_reengage(self, number: int) -> bool:
         return (
@@ -515,6 +532,13 @@ class BattleManager:
                         asset=self.asset_names[int(most[n])],
                         asset_nation=self.asset_nations[int(most[n])],
                         requested_by="" if requester is None else str(requester),
+                        track_sources=",".join(
+                            sorted(
+                                code
+                                for j, code in enumerate(picture.nations)
+                                if int(picture.sources[rows[n]]) >> j & 1
+                            )
+                        ),
                     )
                 )
                 shooter.rounds -= 1
@@ -700,6 +724,11 @@ class Battles:
                 for s in self.shooters
                 if s.nation in set(rules.requests_to) and s.nation != nation
             ]
+            fire_control = [
+                a.provider
+                for a in scenario.sharing_agreements
+                if a.recipient == rules.nation and a.fire_control
+            ]
             self.managers[nation] = BattleManager(
                 rules,
                 own,
@@ -708,6 +737,7 @@ class Battles:
                 asset_names=names,
                 asset_nations=owners,
                 partners=partners,
+                fire_control_from=fire_control,
             )
         self.assessment = {
             NationCode(r.nation): r.kill_assessment for r in scenario.rules_of_engagement
@@ -1081,6 +1111,7 @@ def _shot_row(shot: Shot, now_s: float) -> dict[str, object]:
         "kill_probability": shot.kill_probability,
         "intended_threat": shot.intended,
         "requested_by": shot.requested_by,
+        "track_sources": shot.track_sources,
         "result": InterceptResult(shot.result).name,
         "threat": shot.threat,
         "miss_m": shot.miss_m,

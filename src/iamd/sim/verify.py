@@ -12,7 +12,9 @@ engagement, from one of that nation's own shooters, at a threat to an asset of a
 defends, or at the request of a nation it accepts requests from, for an asset that nation
 defends; no shooter may fire more rounds than it could ever hold (launchers, depot, and the
 production of its type it could have received) nor guide more interceptors at once than it
-has fire channels (``authority_violations`` in ``meta.json``).
+has fire channels; and every shot is on a track that an own sensor or a partner whose
+agreement allows fire control (with ``engage_on_remote``) contributes to
+(``authority_violations`` in ``meta.json``).
 """
 
 from __future__ import annotations
@@ -102,6 +104,19 @@ def check_engagements(run_dir: Path | str) -> list[str]:
             problems.append(
                 f"{where}: fired for {shot['asset']} of {shot['asset_nation']}, "
                 "a nation it does not defend"
+            )
+        sources = set(filter(None, str(shot.get("track_sources") or "").split(",")))
+        usable = {shot["nation"]}
+        if rule is not None and rule.engage_on_remote:
+            usable |= {
+                a.provider
+                for a in scenario.sharing_agreements
+                if a.recipient == shot["nation"] and a.fire_control
+            }
+        if not sources & usable:
+            problems.append(
+                f"{where}: fired on a track from {', '.join(sorted(sources)) or 'nobody'}, "
+                "which its agreements and rules do not let it engage on"
             )
         if not shot["value_at_risk"] > 0.0:
             problems.append(f"{where}: the track threatened nothing it defends")
