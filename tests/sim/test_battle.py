@@ -318,3 +318,20 @@ def test_no_engagement_on_a_partners_data_its_agreement_keeps_from_fire_control(
         pq.write_table(table.set_column(column, "track_sources", forged), part)
     problems = check_engagements(copy)
     assert any("do not let it engage on" in p and "(JPN," in p for p in problems)
+
+
+def test_a_node_cut_off_from_the_network_fights_on_with_its_own_sensors(tmp_path: Path) -> None:
+    """The link is down the whole run: nothing arrives, and Japan still engages the missiles
+    its own radar tracks (autonomous operation), on its own tracks only."""
+    text = DUO_TEXT.replace(
+        "loss_probability: 0.01}",
+        "loss_probability: 0.01, outages: [{start_s: 0, end_s: 400}]}",
+    )
+    assert text != DUO_TEXT
+    recording = run(tmp_path, "cut-off", text)
+    assert recording.table("deliveries").num_rows == 0
+    jpn = [s for s in recording.table("engagements").to_pylist() if s["nation"] == "JPN"]
+    assert jpn
+    assert all(s["track_sources"] == "JPN" for s in jpn)
+    assert any(s["result"] == "KILL" for s in jpn)
+    assert recording.meta["authority_violations"] == 0
