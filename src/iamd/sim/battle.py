@@ -83,6 +83,10 @@ HORIZON_S = 900.0
 GRID_STEP_S = 2.0
 """Time step of the predicted trajectories, s (feasibility refines between steps)."""
 
+SWITCH_PENALTY = 0.05
+"""What withdrawing or re-aiming one shot of the standing plan costs in the assignment, in
+units of asset value (a twentieth of a typical asset): plans change for a real gain only."""
+
 PARTNER_STATUS_TIMEOUT_S = 30.0
 """A partner's engagement counts as live until this long after its predicted intercept."""
 
@@ -213,6 +217,10 @@ class BattleManager:
         and channels as declared: their owners decide with the real ones)."""
         self._requested: dict[int, float] = {}
         """Track number → time its pending request is given up."""
+        self._plan: dict[tuple[int, str], int] = {}
+        """The standing plan: (track number, battery) → shots planned but not yet due."""
+        self.partner_delay: dict[str, float] = {}
+        """Each requestable nation's decision delay, s (asked that much ahead)."""
         self._declined: set[tuple[int, str, int]] = set()
         """(track number, owner, shooter number) requests that were declined: not asked again."""
         self.asset_names = list(asset_names) or [str(i) for i in range(len(assets))]
@@ -339,8 +347,18 @@ class BattleManager:
             feasible.intercept_time_s
             - feasible.intercept_range_m / shooters.mean_speed_mps[:, None]
         )
-        due = launch <= now_s + shooters.reaction_time_s[:, None] + float(self.rules.c2_period_s)
-        ready = feasible.feasible & (due | any_time)
+        lead = now_s + shooters.reaction_time_s[:, None] + float(self.rules.c2_period_s)
+        # A partner's battery must be asked a decision delay ahead of its launch.
+        ask = np.array([self.partner_delay.get(str(b.nation), 0.0) for b in batteries])
+        due = (
+            launch
+            <= lead + np.where(np.arange(len(batteries)) < len(self.shooters), 0.0, ask)[:, None]
+        )
+        # The plan covers every feasible pair (a standing plan, sticky from cycle to cycle);
+        # only the pairs due now are fired or asked for.
+        ready = (
+            feasible.feasible.copy() if requester is None else feasible.feasible & (due | any_time)
+        )
         if requester is None and self._declined:
             numbers = picture.network_track_number[rows].tolist()
             for s, battery in enumerate(batteries[len(self.shooters) :], start=len(self.shooters)):
@@ -366,11 +384,38 @@ class BattleManager:
         problem = WtaProblem(
             values=values,
             kill_probability=np.where(ready, feasible.kill_probability, 0.0),
-            rounds=np.minimum(shooters.rounds, shooters.free_channels),
+            rounds=(
+                np.minimum(shooters.rounds, shooters.free_channels)
+                if requester is not None
+                else shooters.rounds
+            ),
             max_salvo=np.repeat(per_battery[:, None], ready.shape[1], axis=1),
             feasible=ready,
         )
-        plan = solve_heuristic(problem).shots
+        numbers = picture.network_track_number[rows].tolist()
+        if requester is None:
+            previous = np.array(
+                [[self._plan.get((n, b.name), 0) for n in numbers] for b in batteries], np.int64
+            ).reshape(ready.shape)
+            plan = solve_heuristic(problem, previous=previous, switch_penalty=SWITCH_PENALTY).shots
+            # Fire (or ask for) what is due now, within each own battery's free channels;
+            # keep the rest as the standing plan for the next cycle.
+            now_plan = np.where(due, plan, 0)
+            for s in range(len(self.shooters)):
+                free = int(shooters.free_channels[s])
+                order = np.argsort(-values)
+                for n in order.tolist():
+                    take = min(int(now_plan[s, n]), free)
+                    now_plan[s, n] = take
+                    free -= take
+            later = plan - now_plan
+            self._plan = {
+                (numbers[n], batteries[s].name): int(later[s, n])
+                for s, n in zip(*np.nonzero(later), strict=True)
+            }
+            plan = now_plan
+        else:
+            plan = solve_heuristic(problem).shots
         own = len(self.shooters) if requester is None else len(batteries)
         shots = self._orders(
             plan[:own],
@@ -739,6 +784,11 @@ class Battles:
                 partners=partners,
                 fire_control_from=fire_control,
             )
+            self.managers[nation].partner_delay = {
+                r.nation: float(r.decision_delay_s)
+                for r in scenario.rules_of_engagement
+                if r.nation in set(rules.requests_to)
+            }
         self.assessment = {
             NationCode(r.nation): r.kill_assessment for r in scenario.rules_of_engagement
         }
