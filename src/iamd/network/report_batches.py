@@ -72,74 +72,59 @@ def labelled_tracks(reports: TrackReports) -> LabelledTracks:
     )
 
 
+def _unsanitisable_view(
+    batch: MeasurementReports | EngagementStatuses | MissileWarnings,
+    track_number: npt.NDArray[np.int64],
+    *,
+    category: npt.NDArray[np.int64] | None = None,
+    sensor_id: npt.NDArray[np.int64] | None = None,
+) -> LabelledTracks:
+    """The guards' view of a batch that is never sanitised: its labels, with no kinematics.
+
+    The guards read kinematics only to sanitise, so the state is zero and the covariance
+    the identity.
+    """
+    k = len(batch)
+    none = np.zeros(k, np.int64)
+    return LabelledTracks(
+        nations=batch.nations,
+        track_number=track_number,
+        originator=batch.originator,
+        classification=batch.classification,
+        rel_to=batch.rel_to,
+        caveats=batch.caveats,
+        category=none if category is None else category,
+        sensor_id=none if sensor_id is None else sensor_id,
+        valid_at_s=batch.valid_at,
+        state=np.zeros((k, 6)),
+        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
+    )
+
+
 def labelled_measurements(reports: MeasurementReports) -> LabelledTracks:
     """The guards' view of a measurement batch (never to be sanitised; module notes).
 
     The track number audited is the originator's local track that took the detection, so
     that a released measurement counts, like a report of that track, towards what its
-    recipient is entitled to hold. The state is the sensor's position at rest with a unit
-    covariance: the guards read kinematics only to sanitise, which measurements never are.
+    recipient is entitled to hold.
     """
-    k = len(reports)
-    state = np.zeros((k, 6))
-    state[:, :3] = reports.sensor_position
-    return LabelledTracks(
-        nations=reports.nations,
-        track_number=reports.local_track_number,
-        originator=reports.originator,
-        classification=reports.classification,
-        rel_to=reports.rel_to,
-        caveats=reports.caveats,
-        category=np.zeros(k, np.int64),
-        sensor_id=reports.sensor_id,
-        valid_at_s=reports.valid_at,
-        state=state,
-        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
-    )
+    return _unsanitisable_view(reports, reports.local_track_number, sensor_id=reports.sensor_id)
 
 
 def labelled_statuses(statuses: EngagementStatuses) -> LabelledTracks:
     """The guards' view of engagement statuses (never sanitised: there is nothing to coarsen).
 
-    The audited track number is the engaged network track number; kinematics are absent
-    (zeros, unit covariance), as for measurements.
+    The audited track number is the engaged network track number.
     """
-    k = len(statuses)
-    return LabelledTracks(
-        nations=statuses.nations,
-        track_number=statuses.network_track_number,
-        originator=statuses.originator,
-        classification=statuses.classification,
-        rel_to=statuses.rel_to,
-        caveats=statuses.caveats,
-        category=np.zeros(k, np.int64),
-        sensor_id=np.zeros(k, np.int64),
-        valid_at_s=statuses.valid_at,
-        state=np.zeros((k, 6)),
-        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
-    )
+    return _unsanitisable_view(statuses, statuses.network_track_number)
 
 
 def labelled_warnings(warnings: MissileWarnings) -> LabelledTracks:
     """The guards' view of missile warnings (never sanitised), with their threat category.
 
-    The audited track number is the warned missile's network track number; kinematics are
-    absent (zeros, unit covariance).
+    The audited track number is the warned missile's network track number.
     """
-    k = len(warnings)
-    return LabelledTracks(
-        nations=warnings.nations,
-        track_number=warnings.network_track_number,
-        originator=warnings.originator,
-        classification=warnings.classification,
-        rel_to=warnings.rel_to,
-        caveats=warnings.caveats,
-        category=warnings.category,
-        sensor_id=np.zeros(k, np.int64),
-        valid_at_s=warnings.valid_at,
-        state=np.zeros((k, 6)),
-        covariance=np.broadcast_to(np.eye(6), (k, 6, 6)),
-    )
+    return _unsanitisable_view(warnings, warnings.network_track_number, category=warnings.category)
 
 
 def take_reports(reports: Batch, index: npt.ArrayLike) -> Batch:

@@ -80,6 +80,7 @@ from iamd.network import (
     DeliveryRecords,
     InboundGuard,
     KeyRing,
+    LabelledTracks,
     NodeKeys,
     OutboundGuard,
     RejectReason,
@@ -581,12 +582,7 @@ class Node:
 
     def _send_unsanitised(self, batch: _Unsanitised, hop: NationCode, now_s: float) -> None:
         """Guard a batch that cannot be sanitised for ``hop``, and send what it releases."""
-        if isinstance(batch, MeasurementReports):
-            view, kind = labelled_measurements(batch), "measurement"
-        elif isinstance(batch, MissileWarnings):
-            view, kind = labelled_warnings(batch), "warning"
-        else:
-            view, kind = labelled_statuses(batch), "engagement"
+        view, kind = _unsanitisable_view(batch)
         release = self._outbound.release(view, recipient=hop, now_s=now_s, sanitisable=False)
         self._sink.audit(release.audit, kind)
         if not release.index.size:
@@ -644,12 +640,8 @@ class Node:
         self, message: MeasurementReports, sender: NationCode, now_s: float
     ) -> None:
         """Check received measurements, queue the accepted scans, relay them on."""
-        acceptance = self._inbound.accept(
-            labelled_measurements(message), sender=sender, now_s=now_s, sanitisable=False
-        )
-        self._sink.delivered(acceptance.delivered, "measurement")
-        accepted = take_reports(message, acceptance.accepted)
-        if not len(accepted):
+        accepted = self._accept_unsanitised(message, sender, now_s)
+        if accepted is None:
             return
         if self.composite is not None:
             for detections, originator, number, local in self._scans_of(accepted):
@@ -665,12 +657,8 @@ class Node:
         self, message: EngagementStatuses, sender: NationCode, now_s: float
     ) -> None:
         """Check received engagement statuses, hand the accepted ones on, relay them."""
-        acceptance = self._inbound.accept(
-            labelled_statuses(message), sender=sender, now_s=now_s, sanitisable=False
-        )
-        self._sink.delivered(acceptance.delivered, "engagement")
-        accepted = take_reports(message, acceptance.accepted)
-        if not len(accepted):
+        accepted = self._accept_unsanitised(message, sender, now_s)
+        if accepted is None:
             return
         if self._on_statuses is not None:
             self._on_statuses(accepted, now_s)
@@ -678,15 +666,24 @@ class Node:
 
     def _on_warnings(self, message: MissileWarnings, sender: NationCode, now_s: float) -> None:
         """Check received missile warnings, record the accepted ones, relay them."""
-        acceptance = self._inbound.accept(
-            labelled_warnings(message), sender=sender, now_s=now_s, sanitisable=False
-        )
-        self._sink.delivered(acceptance.delivered, "warning")
-        accepted = take_reports(message, acceptance.accepted)
-        if not len(accepted):
+        accepted = self._accept_unsanitised(message, sender, now_s)
+        if accepted is None:
             return
         self._sink.warned(accepted, self.nation, now_s)
         self._relay_unsanitised(accepted, now_s)
+
+    def _accept_unsanitised(
+        self, message: _Unsanitised, sender: NationCode, now_s: float
+    ) -> _Unsanitised | None:
+        """The accepted items of a batch that is never sanitised, or None.
+
+        The inbound guard's verdict on every item is recorded.
+        """
+        view, kind = _unsanitisable_view(message)
+        acceptance = self._inbound.accept(view, sender=sender, now_s=now_s, sanitisable=False)
+        self._sink.delivered(acceptance.delivered, kind)
+        accepted = take_reports(message, acceptance.accepted)
+        return accepted if len(accepted) else None
 
     def _relay_unsanitised(self, accepted: _Unsanitised, now_s: float) -> None:
         """Pass other nations' accepted items on along their originators' routes."""
@@ -768,6 +765,17 @@ def _renation(reports: TrackReports, nations: tuple[NationCode, ...]) -> TrackRe
         reporting_node=index[reports.reporting_node],
         rel_to=remap_rel_to(reports.rel_to, reports.nations, nations),
     )
+
+
+def _unsanitisable_view(
+    batch: MeasurementReports | EngagementStatuses | MissileWarnings,
+) -> tuple[LabelledTracks, str]:
+    """The guards' view of a batch that is never sanitised, and its kind for the records."""
+    if isinstance(batch, MeasurementReports):
+        return labelled_measurements(batch), "measurement"
+    if isinstance(batch, MissileWarnings):
+        return labelled_warnings(batch), "warning"
+    return labelled_statuses(batch), "engagement"
 
 
 def _measurement_batch(
