@@ -194,6 +194,14 @@ def test_a_partner_fires_only_on_request_and_only_what_it_accepted(tmp_path: Pat
         )
     assert recording.meta["authority_violations"] == 0
     defense = summarise(recording.run_dir)["defense"]
+    # In the kill chain a shot on request was decided by the requester, authorised by the
+    # owner when it accepted.
+    on_request = {s["intended_threat"] for s in usa}
+    chains = [c for c in defense["kill_chains"] if c["threat"] in on_request]
+    asked_first = [c for c in chains if c["deciding_nation"] == "JPN"]
+    assert asked_first
+    for chain in asked_first:
+        assert chain["authority_s"] >= chain["decision_s"] + 4.0
     assert defense["requests_sent"] == len(sent)
     assert defense["requests_accepted"] == len(accepted)
     assert defense["shots_on_request"] == len(usa)

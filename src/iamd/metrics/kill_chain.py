@@ -14,9 +14,10 @@ where the step never happened (``docs/metrics.md``, "Kill chain", gives the reas
 * The threat's **shots** are the ``engagements`` rows whose ``intended_threat`` is the threat
   (the real threat nearest the fired-at track at the decision). **Decision**: their earliest
   ``decided_at_s``, with the **deciding nation** that fired that shot. **Authority**: the
-  instant the deciding nation's engagement authority allowed the shot; a nation fires only its
-  own shooters today, so that is the decision itself (a field of its own for when requests to
-  another nation's battery exist). **Interceptor launch**: earliest ``launch_at_s``;
+  instant the engagement authority allowed the shot: the decision itself for a nation's own
+  battery; for a shot another nation asked for (with the ``requests`` table), the decision is
+  the request — its time, by the requesting nation — and the authority the owner's
+  acceptance. **Interceptor launch**: earliest ``launch_at_s``;
   **intercept**: earliest ``time_s`` (any result); **assessment**: earliest ``assessments.time_s``
   of one of these shots (joined on ``shot``).
 * **kill**: ``time_s`` of the ``KILL`` shot whose ``threat`` (the threat the seeker took) is
@@ -115,7 +116,8 @@ class ThreatKillChain:
     decision_s: float | None
     """First decision to fire at it."""
     authority_s: float | None
-    """Engagement authority for that decision (today the decision itself: module notes)."""
+    """Engagement authority for that decision (the decision itself, or the owner's acceptance
+    of a request: module notes)."""
     interceptor_launch_s: float | None
     """First interceptor launched at it."""
     intercept_s: float | None
@@ -278,6 +280,7 @@ def kill_chains(
     duration_s: float,
     alignment: TimeAlignment | None = None,
     association: AssociationRule | None = None,
+    requests: pa.Table | None = None,
 ) -> KillChainFigures:
     """The kill chain of every threat, from launch to kill assessment, and its intervals.
 
@@ -295,6 +298,11 @@ def kill_chains(
         node and firing nation must be in it.
     duration_s : float
         Simulated duration of the run, s (``meta.json`` ``duration_s``).
+    requests : pyarrow.Table, optional
+        The ``requests`` table. When the first decision on a threat is a shot another
+        nation asked for (``engagements.requested_by``), the decision is the request (its
+        time, and the requesting nation decides) and the authority is the owner's
+        acceptance (the shot's ``decided_at_s``); otherwise both are the decision.
     alignment, association : optional
         Time alignment and truth-to-track association of the pictures (defaults as for the
         network figures: 10 s age limit, confirmed and coasting tracks; 5 km, 3 steps to
@@ -374,6 +382,21 @@ def kill_chains(
             f"table 'engagements': {unknown[0]!r} is not in the run's nation table {list(table)}"
         )
     shot = _ints(engagements, "shot")
+    shot_track = _ints(engagements, "track_number")
+    requested_by = (
+        _strings(engagements, "requested_by")
+        if "requested_by" in engagements.column_names
+        else np.full(engagements.num_rows, "", dtype=object)
+    )
+    sent = (
+        [
+            (float(r["time_s"]), r["requester"], r["owner"], int(r["track_number"]))
+            for r in requests.to_pylist()
+            if r["state"] == "REQUESTED" and r["reason"] == "sent"
+        ]
+        if requests is not None
+        else []
+    )
     decision = _earliest(intended, _floats(engagements, "decided_at_s"))
     interceptor_launch = _earliest(intended, _floats(engagements, "launch_at_s"))
     intercept = _earliest(intended, _floats(engagements, "time_s"))
@@ -404,6 +427,21 @@ def kill_chains(
         held = [time for time in firm_by_nation.values() if time is not None]
         decided = decision.get(name)
         deciding_nation = str(shot_nation[decided[1]]) if decided is not None else None
+        decision_s = authority_s = at(decision, name)
+        if decided is not None and requested_by[decided[1]]:
+            # The shot answered a request: the requester decided when it asked.
+            asker = str(requested_by[decided[1]])
+            asked = [
+                t
+                for t, who, owner, number in sent
+                if who == asker
+                and owner == deciding_nation
+                and number == int(shot_track[decided[1]])
+                and authority_s is not None
+                and t <= authority_s
+            ]
+            deciding_nation = asker
+            decision_s = max(asked) if asked else authority_s
         chains.append(
             ThreatKillChain(
                 threat=name,
@@ -414,10 +452,8 @@ def kill_chains(
                 firm_track_s=min(held) if held else None,
                 firm_track_s_by_nation=firm_by_nation,
                 deciding_nation=deciding_nation,
-                decision_s=at(decision, name),
-                # A nation fires only its own shooters, under its own authority: granted
-                # at the decision. Requests to another nation's battery will separate them.
-                authority_s=at(decision, name),
+                decision_s=decision_s,
+                authority_s=authority_s,
                 interceptor_launch_s=at(interceptor_launch, name),
                 intercept_s=at(intercept, name),
                 kill_s=at(kill, name),

@@ -595,6 +595,7 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             assessments=recording.table("assessments"),
             nations=meta.get("nations") or sorted(set(system_tracks["node"].to_pylist())),
             duration_s=float(duration),
+            requests=recording.table("requests"),
         ).to_dict()
         defense["kill_chain"] = {"intervals": chains["intervals"], "outcomes": chains["outcomes"]}
         defense["kill_chains"] = chains["threats"]
