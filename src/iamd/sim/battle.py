@@ -242,7 +242,12 @@ class BattleManager:
         """Tracks engaged at least once."""
         self._ids = ids if ids is not None else itertools.count(1)
         self._clock = -np.inf
-        self._partner: dict[int, tuple[int, float]] = {}
+        self.declined_because = ""
+        """Why the latest request was declined (for the record)."""
+        self._answering = ""
+        """The nation whose request is being answered (its own engagement of the track does
+        not stop the answer)."""
+        self._partner: dict[int, tuple[int, float, str]] = {}
         """Track number → (state, valid-until time) of another nation's engagement of it."""
 
     def plan(self, now_s: float, picture: SystemTracks) -> tuple[list[Shot], list[Request]]:
@@ -277,13 +282,24 @@ class BattleManager:
         shooter = next((s for s in self.shooters if s.name == request.shooter), None)
         if shooter is None or not len(picture):
             return []
-        rows = self._candidates(picture)
-        rows = rows[picture.network_track_number[rows] == request.track_number]
-        if not rows.size:
-            return []
         names, nations = self.asset_names, self.asset_nations
         self.asset_names, self.asset_nations = list(asset_names), list(asset_nations)
+        self._answering = str(request.requester)
         try:
+            rows = self._candidates(picture)
+            rows = rows[picture.network_track_number[rows] == request.track_number]
+            if not rows.size:
+                held = request.track_number in set(picture.network_track_number.tolist())
+                self.declined_because = (
+                    "it engages or killed the track already, or cannot fire on its sources"
+                    if held
+                    else "its picture does not hold the track"
+                )
+                return []
+            if shooter.rounds <= 0 or shooter.free_channels(now_s) <= 0:
+                self.declined_because = "the battery has no free round or fire channel"
+                return []
+            self.declined_because = "no intercept at fire-control quality from its picture"
             shots, _ = self._assign(
                 now_s,
                 picture,
@@ -296,6 +312,7 @@ class BattleManager:
             )
         finally:
             self.asset_names, self.asset_nations = names, nations
+            self._answering = ""
         return shots
 
     def _assign(
@@ -474,7 +491,9 @@ class BattleManager:
             status = self._partner.get(n)
             if status is None:
                 continue
-            state, until = status
+            state, until, nation = status
+            if nation == self._answering:
+                continue  # the nation whose request it answers engages alongside
             if state == EngagementState.KILL or (state in _LIVE_STATES and now <= until):
                 out[i] = False
         return out
@@ -490,7 +509,7 @@ class BattleManager:
             intercept = float(statuses.predicted_intercept_time_s[i])
             valid = float(statuses.valid_at[i])
             until = (intercept if np.isfinite(intercept) else valid) + PARTNER_STATUS_TIMEOUT_S
-            self._partner[number] = (state, until)
+            self._partner[number] = (state, until, str(nation))
             if state in (EngagementState.ACCEPTED, EngagementState.DECLINED):
                 self._requested.pop(number, None)  # the owner answered (whoever asked)
             if state == EngagementState.DECLINED:
@@ -873,7 +892,7 @@ class Battles:
                 if picture is None
                 else manager.accept(now_s, picture, request, assets, names, owners)
             )
-            reason = "accepted" if shots else "no feasible engagement from its own picture"
+            reason = "accepted" if shots else manager.declined_because
         if shots:
             self._name_intended(shots, self.pictures[nation], now_s)
         state = EngagementState.ACCEPTED if shots else EngagementState.DECLINED
