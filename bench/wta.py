@@ -2,20 +2,22 @@
 
 For each instance kind and size, ``--instances`` random problems are solved by
 :func:`iamd.c2.solve_heuristic` (maximum marginal return and layered assignment, then local
-search) and by :func:`iamd.c2.solve_exact` (outer approximation on HiGHS, one thread), the
-reference peer: where it proves its optimum (to a relative gap of 1e-6, within
-``--time-limit``), the heuristic's gap to it is the heuristic's true optimality gap; where it
-runs out of time, the heuristic's gap to the exact solver's *proven bound* is printed too, an
-upper estimate of the true gap. Printed per kind and size: the heuristic's mean and worst gap
-and its mean and worst time, the exact solver's mean and worst time and how many optima it
-proved. The last line is a JSON object with all of it.
+search) and by :func:`iamd.c2.solve_exact` (engagement patterns on HiGHS, one thread: all of
+them for battery-style, column generation for the dense kinds), the reference peer: where it
+proves its optimum (to a relative gap of 1e-6, within ``--time-limit``), the heuristic's gap
+to it is the heuristic's true optimality gap; where it runs out of time, the heuristic's gap
+to the exact solver's *proven bound* is printed too, an upper estimate of the true gap.
+Printed per kind and size: the heuristic's mean and worst gap and its mean and worst time,
+the exact solver's mean and worst time and how many optima it proved. The last line is a
+JSON object with all of it.
 
 Instances (``make_instance``), sizes given as threats × interceptor rounds:
 
 * **equal-count** (sanity): ``T`` threats, ``T`` single-round weapons, every pair feasible,
   ``p ~ U[0.6, 0.9]``, values ``~ U[25, 100]`` (the generator of Ahuja et al., 2007).
 * **interceptor-rich** 2:1: ``T`` threats, ``2T`` single-round weapons, otherwise the same
-  — the classic dense WTA, and the hardest kind for the exact solver (no two weapons alike).
+  — the classic dense WTA, and the hardest kind for the exact solver (no two weapons alike,
+  so none merge).
 * **battery-style**: ``T`` threats and ``2T`` rounds in ``2T / 5`` batteries of 5 rounds
   at random points of a unit square. Each threat is reachable by its 2, 3 or 4 nearest
   batteries (mean 3); ``p = p_battery × (1 − 0.4 (d / d_far)²)`` with the battery's type

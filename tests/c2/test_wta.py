@@ -72,14 +72,23 @@ def test_objective_is_the_expected_value_destroyed() -> None:
 
 # --- exact solver -------------------------------------------------------------------------
 
+# The exact solver's three models, forced on every threat: all patterns in one MILP (small
+# threats), column generation over patterns (dense threats, the default for them), outer
+# approximation (the fallback).
+MODELS = (
+    {"pattern_limit": 1024},
+    {"pattern_limit": 0, "column_generation": True},
+    {"pattern_limit": 0, "column_generation": False},
+)
+
 
 @pytest.mark.parametrize("seed", range(40))
 def test_exact_matches_brute_force(seed: int) -> None:
     rng = np.random.default_rng(seed)
     problem = random_problem(rng, weapons=3, threats=3)
     reference = brute_force(problem)
-    for pattern_limit in (0, 1024):  # outer approximation everywhere, then patterns
-        solution = solve_exact(problem, pattern_limit=pattern_limit)
+    for model in MODELS:
+        solution = solve_exact(problem, **model)
         assert solution.optimal
         assert is_feasible(problem, solution.shots)
         assert solution.objective == pytest.approx(reference.objective, rel=1e-6, abs=1e-9)
@@ -102,39 +111,43 @@ def test_exact_matches_brute_force_on_batteries(seed: int) -> None:
         max_salvo=rng.integers(1, 4, (2, 3)),
     )
     reference = brute_force(problem)
-    for pattern_limit in (0, 1024):
-        solution = solve_exact(problem, pattern_limit=pattern_limit)
+    for model in MODELS:
+        solution = solve_exact(problem, **model)
         assert solution.optimal
         assert solution.objective == pytest.approx(reference.objective, rel=1e-6)
 
 
-def test_pattern_and_outer_approximation_models_agree() -> None:
+def test_the_three_models_agree() -> None:
     rng = np.random.default_rng(7)
     problem = make_instance("battery-style", 12, 20, rng)
-    patterns = solve_exact(problem)
-    outer = solve_exact(problem, pattern_limit=0)
-    assert patterns.optimal
-    assert outer.optimal
-    assert patterns.objective == pytest.approx(outer.objective, rel=2e-6)
+    solutions = [solve_exact(problem, **model) for model in MODELS]
+    for solution in solutions:
+        assert solution.optimal
+        assert solution.objective == pytest.approx(solutions[0].objective, rel=2e-6)
 
 
 def test_exact_handles_certain_kills() -> None:
-    # p = 1 is capped inside outer approximation; the plan and its value stay exact.
+    # p = 1 is capped inside outer approximation and column generation's pricing; the plan
+    # and its value stay exact.
     problem = WtaProblem(
         values=[5.0, 3.0, 1.0],
         kill_probability=[[1.0, 0.5, 0.5], [1.0, 1.0, 0.2]],
         rounds=[1, 2],
     )
     reference = brute_force(problem)
-    solution = solve_exact(problem, pattern_limit=0)
-    assert solution.optimal
-    assert solution.objective == pytest.approx(reference.objective, rel=1e-12)
     assert reference.objective == pytest.approx(5.0 + 3.0 + 0.5)
+    for model in MODELS:
+        solution = solve_exact(problem, **model)
+        assert solution.optimal
+        assert solution.objective == pytest.approx(reference.objective, rel=1e-12)
+        assert solution.bound is not None
+        assert solution.bound >= reference.objective
 
 
-def test_exact_out_of_time_reports_a_valid_bound_and_no_proof() -> None:
-    problem = make_instance("interceptor-rich", 30, 60, np.random.default_rng(0))
-    solution = solve_exact(problem, time_limit_s=0.05)
+@pytest.mark.parametrize("column_generation", [True, False])
+def test_exact_out_of_time_reports_a_valid_bound_and_no_proof(column_generation: bool) -> None:
+    problem = make_instance("interceptor-rich", 60, 240, np.random.default_rng(0))
+    solution = solve_exact(problem, time_limit_s=0.02, column_generation=column_generation)
     assert not solution.optimal
     assert solution.bound is not None
     assert solution.bound > solution.objective

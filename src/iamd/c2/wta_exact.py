@@ -1,7 +1,21 @@
-r"""Exact weapon-target assignment on HiGHS: engagement patterns and outer approximation.
+r"""Exact weapon-target assignment on HiGHS: engagement patterns, priced or listed.
 
-The objective ``Σ_j V_j (1 − Π_i q_ij^x_ij)`` is not linear. Two exact linear models of it
-are used, chosen threat by threat, in one mixed-integer program solved by HiGHS ([4]_):
+The objective ``Σ_j V_j (1 − Π_i q_ij^x_ij)`` is not linear. :func:`solve_exact` proves the
+optimum with one of three exact models, all solved by HiGHS ([4]_):
+
+* when every threat has at most ``pattern_limit`` engagement patterns (few weapons in reach
+  of each, as with batteries placed around defended areas), all patterns in one MILP;
+* otherwise (dense problems: e.g. every one of 200 interceptors in reach of every threat)
+  the same pattern program by column generation, :mod:`iamd.c2.wta_bound`: a Lagrangian
+  bound, then the MILP over only the patterns that can still be part of an optimal plan;
+* outer approximation of the threats beyond ``pattern_limit`` and patterns for the others,
+  as a fallback when column generation's searches exceed their budgets, or on request
+  (``column_generation=False``); far slower on dense problems.
+
+Before any of them, identical weapons (equal rounds, kill probabilities and shot limits)
+are merged into one weapon per class holding all their rounds, and the class plan is dealt
+back out to the members (:class:`_WeaponClasses`): 200 single rounds of three types are
+three weapons, whose patterns are shot counts per type.
 
 **Engagement patterns** (threats that few weapons can reach). A *pattern* of threat ``j`` is
 one vector of shots ``(x_ij)_i`` within the pair limits, e.g. "2 rounds from battery 3, 1
@@ -12,8 +26,8 @@ and the magazines count the rounds of the chosen patterns. The model is exact, a
 relaxation is the concave envelope of each threat's value, the strongest such relaxation
 ([5]_), so branch and bound has little to do.
 
-**Outer approximation** (threats with more patterns than ``pattern_limit``, e.g. when every
-one of 200 interceptors can reach every threat). With ``a_ij = −ln q_ij ≥ 0`` the survival
+**Outer approximation** (the fallback for threats with more patterns than
+``pattern_limit``). With ``a_ij = −ln q_ij ≥ 0`` the survival
 of threat ``j`` is ``exp(−z_j)`` with ``z_j = Σ_i a_ij x_ij`` *linear* in the shots, and
 ``φ(z) = 1 − e^{−z}`` is concave and increasing, so the problem is::
 
@@ -34,12 +48,15 @@ gap), and each other round adds a tangent that excludes that overvaluation, so t
 ends. It takes few rounds because the heuristic's plan
 (:func:`iamd.c2.wta_heuristic.solve_heuristic`) starts HiGHS as its incumbent and puts
 tangents at its ``z_j``, and because the LP relaxation is refined first, tangents at the LP
-optimum's ``z_j`` until it overestimates by less than ``_LP_CUT_TOLERANCE``.
+optimum's ``z_j`` until it overestimates by less than ``_LP_CUT_TOLERANCE``. But each round
+is a whole branch and bound (tangents are not added lazily inside one), on an LP relaxation
+about 1 % above the optimum on dense problems: 100 threats × 200 single rounds took 489 s.
+Column generation proves those in under a second.
 
 A certain kill (``p = 1``) would give ``a = ∞``: outer approximation uses
 ``q ≥ MIN_SURVIVAL`` (:data:`iamd.c2.wta.MIN_SURVIVAL`, 1e-9) and adds
 ``MIN_SURVIVAL × V_j`` for each such threat to the bound, which keeps the bound valid for the
-true ``q``; patterns use the true ``q``.
+true ``q``; pattern values use the true ``q``.
 
 References
 ----------
@@ -61,11 +78,19 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
 from iamd.c2.wta import MIN_SURVIVAL, WtaProblem, WtaSolution, objective
+from iamd.c2.wta_bound import (
+    PatternProgram,
+    Patterns,
+    lagrangian_bound,
+    near_optimal_patterns,
+    shortfall_of,
+)
 from iamd.c2.wta_heuristic import solve_heuristic
 from iamd.core.errors import ConfigurationError
 from iamd.core.typing import BoolArray, FloatArray, IntArray
@@ -349,6 +374,205 @@ class _Model:
         self.highs.setSolution(solution)
 
 
+@dataclass(frozen=True, slots=True)
+class _WeaponClasses:
+    """Identical weapons merged into classes.
+
+    One weapon per class of equal rounds, kill probabilities and shot limits, holding the
+    rounds and ``n`` times the shot limits of its ``n`` members.
+
+    A class plan splits back into a plan of its members, shots dealt out in turn (see
+    :meth:`split`), so the merged problem has the same optimum and far fewer weapons (200
+    single rounds of three types become three weapons).
+    """
+
+    problem: WtaProblem
+    member_class: IntArray
+    members: tuple[IntArray, ...]
+
+    @classmethod
+    def of(cls, problem: WtaProblem) -> _WeaponClasses | None:
+        """The classes of ``problem``'s weapons; None if no two weapons are alike."""
+        limit = problem.shot_limit
+        p = np.where(limit > 0, problem.kill_probability, 0.0)
+        key = np.column_stack([problem.rounds.astype(np.float64), p, limit.astype(np.float64)])
+        _, first, inverse, size = np.unique(
+            key, axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+        if first.size == problem.n_weapons:
+            return None
+        inverse = inverse.reshape(-1).astype(np.int64)
+        merged = WtaProblem(
+            values=problem.values,
+            kill_probability=p[first],
+            rounds=size * problem.rounds[first],
+            max_salvo=size[:, None] * limit[first],
+        )
+        members = tuple(np.flatnonzero(inverse == c) for c in range(first.size))
+        return cls(merged, inverse, members)
+
+    def merge(self, shots: IntArray) -> IntArray:
+        """A plan of the weapons as a plan of their classes."""
+        merged = np.zeros(self.problem.kill_probability.shape, dtype=np.int64)
+        np.add.at(merged, self.member_class, shots)
+        return merged
+
+    def split(self, shots: IntArray) -> IntArray:
+        """A plan of the classes as a plan of their members.
+
+        Each class's shots, listed threat by threat, go to its ``n`` members in turn. A
+        member then fires ``⌈Σ_j X_j / n⌉ ≤ rounds`` at most, and at one threat
+        ``⌈X_j / n⌉ ≤ shot limit`` at most, because the class's rounds and limits are ``n``
+        times its members'.
+        """
+        n_threats = shots.shape[1]
+        split = np.zeros((self.member_class.size, n_threats), dtype=np.int64)
+        for c, members in enumerate(self.members):
+            threat = np.repeat(np.arange(n_threats), shots[c])
+            np.add.at(split, (members[np.arange(threat.size) % members.size], threat), 1)
+        return split
+
+
+@dataclass(slots=True)
+class _Incumbent:
+    """The best plan so far, its value, the best proven bound, and the solver's rounds."""
+
+    shots: IntArray
+    value: float
+    bound: float
+    rounds: int = 0
+
+    def offer(self, problem: WtaProblem, shots: IntArray | None) -> None:
+        """Keep ``shots`` if it is a plan better than the incumbent."""
+        if shots is None or (shots.sum(axis=1) > problem.rounds).any():
+            return
+        if (shots > problem.shot_limit).any():
+            return
+        value = objective(problem, shots)
+        if value > self.value:
+            self.shots, self.value = shots, value
+
+    def proven(self, mip_gap: float) -> bool:
+        """Whether the bound is within ``mip_gap`` (relative) of the incumbent."""
+        return self.bound - self.value <= mip_gap * self.bound
+
+
+def _by_column_generation(
+    problem: WtaProblem, best: _Incumbent, *, deadline: float, mip_gap: float, threads: int
+) -> bool:
+    """Prove the optimum on the pattern program (:mod:`iamd.c2.wta_bound`); update ``best``.
+
+    Column generation gives the Lagrangian bound ``L``; if its LP optimum is not already a
+    plan within ``mip_gap``, the LP's own columns that can still matter are solved as a
+    MILP (a better plan shrinks the slack), and then every pattern within ``L − F̲`` of its
+    threat's best reduced value, whose MILP settles the optimum.
+
+    Returns False when a search ran out of its budget (the caller falls back to outer
+    approximation), else True (proven, or out of time).
+    """
+    found = lagrangian_bound(
+        problem, best.shots, deadline=deadline, mip_gap=mip_gap, threads=threads
+    )
+    best.offer(problem, found.shots)
+    best.bound = min(best.bound, found.bound)
+    best.rounds += found.rounds
+    if not found.complete:
+        return False
+    if best.proven(mip_gap) or time.perf_counter() >= deadline:
+        return True
+
+    def solve(patterns: Patterns) -> PatternProgram:
+        program = PatternProgram(problem, threads)
+        program.add(patterns)
+        program.add(Patterns.of_plan(best.shots))
+        program.make_integer(mip_gap / 4.0)
+        program.set_start(best.shots)
+        program.run(deadline - time.perf_counter())
+        best.rounds += 1
+        best.offer(problem, program.plan(program.column_values()))
+        return program
+
+    # The LP's columns that can still matter: the LP optimum was fractional, and this
+    # small MILP usually finds the optimum, which shrinks the slack of the enumeration.
+    columns = found.program.patterns()
+    shortfall = shortfall_of(problem, columns, found)
+    solve(columns.subset(np.flatnonzero(shortfall <= found.lagrangian - best.value)))
+    if best.proven(mip_gap) or time.perf_counter() >= deadline:
+        return True
+    floor = best.value
+    patterns = near_optimal_patterns(problem, found, floor)
+    if patterns is None:
+        return False
+    final = solve(patterns)
+    dual_bound = float(final.highs.getInfo().mip_dual_bound)
+    if math.isfinite(dual_bound):
+        # A plan outside these patterns is worth less than ``floor``.
+        best.bound = min(best.bound, max(dual_bound, floor))
+    return True
+
+
+def _by_outer_approximation(
+    problem: WtaProblem,
+    best: _Incumbent,
+    *,
+    deadline: float,
+    mip_gap: float,
+    threads: int,
+    pattern_limit: int,
+) -> None:
+    """Prove the optimum on the pattern and outer-approximation MILP; update ``best``."""
+    model = _Model(problem, threads, pattern_limit)
+    capped: BoolArray = problem.kill_probability[model.weapon, model.threat] >= 1.0 - MIN_SURVIVAL
+    widen = MIN_SURVIVAL * float(problem.values[np.unique(model.threat[capped])].sum())
+
+    def remaining() -> float:
+        return deadline - time.perf_counter()
+
+    if model.n_oa:
+        # Tangents at 0, at a coarse set of kill levels and at the best plan's.
+        all_oa = np.arange(model.n_oa)
+        model.add_tangents(all_oa, np.zeros(model.n_oa))
+        for zeta in -np.log1p(-np.asarray(_INITIAL_KILL_LEVELS)):
+            model.add_tangents(all_oa, np.full(model.n_oa, zeta))
+        model.add_tangents(
+            all_oa, model.z_of(best.shots[model.weapon, model.threat].astype(np.float64))
+        )
+        # LP phase: tangents at the relaxation's optimum until it is nearly exact there.
+        for _ in range(_MAX_LP_ROUNDS):
+            values, _, finished = model.solve(remaining())
+            if not finished:
+                break
+            # Every LP of this phase relaxes the problem, so its optimum bounds it.
+            lp_bound = model.highs.getInfo().objective_function_value + widen
+            best.bound = min(best.bound, lp_bound)
+            z, t = values[model.z_col], values[model.t_col]
+            over = np.flatnonzero(t + np.expm1(-z) > _LP_CUT_TOLERANCE)
+            if over.size == 0 or model.add_tangents(over, z[over]) == 0:
+                break
+
+    model.make_integer()
+    model.highs.setOptionValue("mip_rel_gap", mip_gap / 4.0)
+    model.highs.setOptionValue("mip_abs_gap", 0.0)
+    while remaining() > 0.0:
+        best.rounds += 1
+        model.set_start(best.shots)
+        values, dual_bound, finished = model.solve(remaining())
+        # HiGHS reports +inf before its root bound; a bound below the incumbent's true
+        # value could only be a tolerance artefact, and max() in solve_exact absorbs it.
+        if math.isfinite(dual_bound):
+            best.bound = min(best.bound, dual_bound + widen)
+        shots = model.shots_of(values)
+        best.offer(problem, shots)
+        if best.proven(mip_gap) or shots is None or model.n_oa == 0:
+            break
+        z = model.z_of(shots[model.weapon, model.threat].astype(np.float64))
+        over = np.flatnonzero(values[model.t_col] + np.expm1(-z) > _CUT_TOLERANCE)
+        if (over.size == 0 or model.add_tangents(over, z[over]) == 0) and finished:
+            # The model is exact at its optimum yet the gap stays open: only HiGHS's own
+            # tolerances can cause this; nothing more to learn from another round.
+            break
+
+
 def solve_exact(
     problem: WtaProblem,
     *,
@@ -356,6 +580,7 @@ def solve_exact(
     mip_gap: float = 1e-6,
     threads: int = 1,
     pattern_limit: int = PATTERN_LIMIT,
+    column_generation: bool = True,
 ) -> WtaSolution:
     """The optimal weapon-target plan, proven on HiGHS to a relative gap.
 
@@ -363,24 +588,31 @@ def solve_exact(
     ----------
     problem : WtaProblem
     time_limit_s : float, optional
-        Wall-clock budget, s, for the whole solve (heuristic start, LP and MILP rounds).
-        On expiry the best plan found is returned with ``optimal=False`` and its bound.
+        Wall-clock budget, s, for the whole solve (heuristic start, LPs and MILPs). On
+        expiry the best plan found is returned with ``optimal=False`` and its bound.
     mip_gap : float, optional
         Relative gap ``(bound − objective) / bound`` at which the plan counts as optimal
         (default 1e-6).
     threads : int, optional
         Threads HiGHS may use (default 1).
     pattern_limit : int, optional
-        A threat with at most this many engagement patterns is modelled by its patterns,
-        one with more by outer approximation (see the module notes); 0 uses outer
-        approximation everywhere. Both are exact; patterns are far stronger.
+        When every threat has at most this many engagement patterns, all of them go into
+        one MILP (see the module notes); otherwise the solver prices them or approximates
+        the objective (``column_generation``).
+    column_generation : bool, optional
+        For a problem with a threat beyond ``pattern_limit``: True (default) proves the
+        optimum by column generation on the pattern program (:mod:`iamd.c2.wta_bound`),
+        falling back to outer approximation if its searches exceed their budgets; False
+        uses outer approximation for those threats (and patterns for the others) at once.
+        All are exact; outer approximation is far slower on dense problems.
 
     Returns
     -------
     WtaSolution
-        ``bound`` is a proven upper bound on the optimum (HiGHS's dual bound, widened for
-        probabilities capped at 1 − ``MIN_SURVIVAL``); ``optimal`` is True when the gap to
-        it is at most ``mip_gap``; ``iterations`` counts the MILP rounds.
+        ``bound`` is a proven upper bound on the optimum (widened for probabilities capped
+        at 1 − ``MIN_SURVIVAL``); ``optimal`` is True when the gap to it is at most
+        ``mip_gap``; ``iterations`` counts the LP and MILP solves of column generation
+        and the MILP rounds of the other models.
 
     Raises
     ------
@@ -412,79 +644,51 @@ def solve_exact(
         raise ConfigurationError(
             f"weapon-target assignment: pattern_limit must be >= 0 (got {pattern_limit})"
         )
+    deadline = start + time_limit_s
 
     heuristic = solve_heuristic(problem)
-    best_shots, best_value = heuristic.shots, heuristic.objective
     if not problem.shot_limit.any():
         return WtaSolution(
-            shots=best_shots,
-            objective=best_value,
-            bound=best_value,
+            shots=heuristic.shots,
+            objective=heuristic.objective,
+            bound=heuristic.objective,
             optimal=True,
             solve_time_s=time.perf_counter() - start,
         )
-    model = _Model(problem, threads, pattern_limit)
-    capped: BoolArray = problem.kill_probability[model.weapon, model.threat] >= 1.0 - MIN_SURVIVAL
-    widen = MIN_SURVIVAL * float(problem.values[np.unique(model.threat[capped])].sum())
-
-    def remaining() -> float:
-        return time_limit_s - (time.perf_counter() - start)
-
+    classes = _WeaponClasses.of(problem)
+    inner = problem if classes is None else classes.problem
+    shots = heuristic.shots if classes is None else classes.merge(heuristic.shots)
     # Trivial bound: every threat that some weapon can reach is killed.
-    bound = float(problem.values[problem.shot_limit.any(axis=0)].sum())
+    trivial = float(problem.values[problem.shot_limit.any(axis=0)].sum())
+    best = _Incumbent(shots, objective(inner, shots), trivial)
 
-    if model.n_oa:
-        # Tangents at 0, at a coarse set of kill levels and at the heuristic's plan.
-        all_oa = np.arange(model.n_oa)
-        model.add_tangents(all_oa, np.zeros(model.n_oa))
-        for zeta in -np.log1p(-np.asarray(_INITIAL_KILL_LEVELS)):
-            model.add_tangents(all_oa, np.full(model.n_oa, zeta))
-        model.add_tangents(
-            all_oa, model.z_of(best_shots[model.weapon, model.threat].astype(np.float64))
+    limit = inner.shot_limit
+    reach = limit > 0
+    counts = np.prod(np.where(reach, limit + 1, 1).astype(np.float64), axis=0)
+    dense = bool((reach.any(axis=0) & (counts > pattern_limit)).any())
+    settled = False
+    if dense and column_generation and not best.proven(mip_gap):
+        settled = _by_column_generation(
+            inner, best, deadline=deadline, mip_gap=mip_gap, threads=threads
         )
-        # LP phase: tangents at the relaxation's optimum until it is nearly exact there.
-        for _ in range(_MAX_LP_ROUNDS):
-            values, _, finished = model.solve(remaining())
-            if not finished:
-                break
-            # Every LP of this phase relaxes the problem, so its optimum bounds it.
-            bound = min(bound, model.highs.getInfo().objective_function_value + widen)
-            z, t = values[model.z_col], values[model.t_col]
-            over = np.flatnonzero(t + np.expm1(-z) > _LP_CUT_TOLERANCE)
-            if over.size == 0 or model.add_tangents(over, z[over]) == 0:
-                break
+    if not settled and not best.proven(mip_gap) and time.perf_counter() < deadline:
+        _by_outer_approximation(
+            inner,
+            best,
+            deadline=deadline,
+            mip_gap=mip_gap,
+            threads=threads,
+            pattern_limit=pattern_limit,
+        )
 
-    model.make_integer()
-    model.highs.setOptionValue("mip_rel_gap", mip_gap / 4.0)
-    model.highs.setOptionValue("mip_abs_gap", 0.0)
-    rounds = 0
-    while remaining() > 0.0:
-        rounds += 1
-        model.set_start(best_shots)
-        values, dual_bound, finished = model.solve(remaining())
-        # HiGHS reports +inf before its root bound; a bound below the incumbent's true
-        # value could only be a tolerance artefact, and max() below absorbs it.
-        if math.isfinite(dual_bound):
-            bound = min(bound, dual_bound + widen)
-        shots = model.shots_of(values)
-        if shots is not None and (shots.sum(axis=1) <= problem.rounds).all():
-            value = objective(problem, shots)
-            if value > best_value:
-                best_shots, best_value = shots, value
-        if bound - best_value <= mip_gap * bound or shots is None or model.n_oa == 0:
-            break
-        z = model.z_of(shots[model.weapon, model.threat].astype(np.float64))
-        over = np.flatnonzero(values[model.t_col] + np.expm1(-z) > _CUT_TOLERANCE)
-        if (over.size == 0 or model.add_tangents(over, z[over]) == 0) and finished:
-            # The model is exact at its optimum yet the gap stays open: only HiGHS's own
-            # tolerances can cause this; nothing more to learn from another round.
-            break
-    bound = max(bound, best_value)
+    shots = best.shots if classes is None else classes.split(best.shots)
+    value = objective(problem, shots)
+    bound = max(best.bound, value)
     return WtaSolution(
-        shots=best_shots,
-        objective=best_value,
+        shots=shots,
+        objective=value,
         bound=bound,
-        optimal=bool(bound - best_value <= mip_gap * bound),
+        optimal=bool(bound - value <= mip_gap * bound),
         solve_time_s=time.perf_counter() - start,
-        iterations=rounds,
+        iterations=best.rounds,
     )
