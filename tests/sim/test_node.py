@@ -420,6 +420,30 @@ def test_the_inbound_guard_refuses_what_a_faulty_sender_released(one_message) ->
 _PAIRS = [(a, b) for a in NATIONS for b in NATIONS if a != b]
 
 
+def assert_received_as_agreed(
+    n: NationCode,
+    received: set[NationCode],
+    labels: dict[NationCode, ReleasabilityLabel],
+    agreed: set[tuple[NationCode, NationCode]],
+    *,
+    hub: bool,
+) -> None:
+    """``n`` received data only from nations whose labels and agreements allow it, and from
+    every such nation with a route (direct, or relayed by the USA hub)."""
+    for originator in received:
+        assert n in labels[originator].rel_to
+        assert (originator, n) in agreed
+    for originator in NATIONS:
+        if originator == n or n not in labels[originator].rel_to:
+            continue
+        if (originator, n) not in agreed:
+            continue
+        direct = not hub or USA in (originator, n)
+        relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
+        if direct or relayed:
+            assert originator in received, (originator, n)
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     agreed=st.sets(st.sampled_from(_PAIRS)),
@@ -451,19 +475,7 @@ def test_no_item_reaches_a_nation_it_is_not_released_to(
         assert check_releases(AuditRecords.concatenate(audits), policy, delivered=delivered) == []
     for n in NATIONS:
         received = remote_sources(nodes[n], 12.0)
-        for originator in received:
-            assert n in labels[originator].rel_to
-            assert (originator, n) in agreed
-        # And everything the policy allows arrives (with a route: direct, or via the hub).
-        for originator in NATIONS:
-            if originator == n or n not in labels[originator].rel_to:
-                continue
-            if (originator, n) not in agreed:
-                continue
-            direct = not hub or USA in (originator, n)
-            relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
-            if direct or relayed:
-                assert originator in received, (originator, n)
+        assert_received_as_agreed(n, received, labels, agreed, hub=hub)
 
 
 # --- the same property when the nodes share measurements -------------------------------------
@@ -522,18 +534,7 @@ def test_no_measurement_reaches_a_nation_it_is_not_released_to(
         composite = nodes[n].composite
         assert composite is not None
         assert composite.statistics.late_scans == 0
-        for originator in received:
-            assert n in labels[originator].rel_to
-            assert (originator, n) in agreed
-        for originator in NATIONS:
-            if originator == n or n not in labels[originator].rel_to:
-                continue
-            if (originator, n) not in agreed:
-                continue
-            direct = not hub or USA in (originator, n)
-            relayed = (originator, USA) in agreed and USA in labels[originator].rel_to
-            if direct or relayed:
-                assert originator in received, (originator, n)
+        assert_received_as_agreed(n, received, labels, agreed, hub=hub)
 
 
 def test_engagement_statuses_go_only_where_agreements_allow() -> None:

@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from iamd.geo import great_circle_distance_m
 from iamd.messages import ThreatCategory
 
-_EARTH_RADIUS_M = 6_371_008.8
 _WASTED = ("TARGET_GONE", "TRACK_LOST", "OUTSIDE_BASKET")
 _MISSILES = (int(ThreatCategory.BALLISTIC_MISSILE), int(ThreatCategory.CRUISE_MISSILE))
 
@@ -99,13 +99,6 @@ class DefenseFigures:
         return asdict(self)
 
 
-def _distance_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(lon2) - np.radians(lon1)
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2.0 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def defense_summary(
     threats: pa.Table,
     engagements: pa.Table,
@@ -144,7 +137,7 @@ def defense_summary(
     if assets.num_rows:
         names = assets["asset"].to_pylist()
         value = assets["value"].to_numpy()
-        distance = _distance_m(
+        distance = great_circle_distance_m(
             threats["end_lat_deg"].to_numpy()[leak][:, None],
             threats["end_lon_deg"].to_numpy()[leak][:, None],
             assets["lat_deg"].to_numpy()[None, :],

@@ -45,10 +45,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from iamd.core import ConfigurationError, RecordingError
-from iamd.core.typing import FloatArray, IntArray
+from iamd.core.typing import FloatArray
 from iamd.messages import ThreatCategory
 from iamd.metrics.association import AssociationRule
-from iamd.metrics.network import picture_holdings
+
+# The column readers of the network figures, shared so that both read tables alike.
+from iamd.metrics.network import _floats, _ints, _require, _strings, picture_holdings
 from iamd.metrics.picture import TimeAlignment
 
 THREAT_COLUMNS = ("threat", "category", "launch_time_s", "end_time_s")
@@ -189,25 +191,6 @@ class KillChainFigures:
             "outcomes": dict(self.outcomes),
             "false_track_shots": self.false_track_shots,
         }
-
-
-def _require(table: pa.Table, name: str, columns: Sequence[str]) -> None:
-    missing = [column for column in columns if column not in table.column_names]
-    if missing:
-        raise RecordingError(f"table '{name}' lacks the columns {', '.join(missing)}")
-
-
-def _strings(table: pa.Table, column: str) -> npt.NDArray[np.str_]:
-    values = pc.fill_null(table[column].cast(pa.string()), "").to_pylist()
-    return np.asarray(values, dtype=str).reshape(-1)
-
-
-def _floats(table: pa.Table, column: str) -> FloatArray:
-    return np.asarray(table[column].to_numpy(zero_copy_only=False), np.float64).reshape(-1)
-
-
-def _ints(table: pa.Table, column: str) -> IntArray:
-    return np.asarray(table[column].to_numpy(zero_copy_only=False), np.int64).reshape(-1)
 
 
 def _time(value: float) -> float | None:

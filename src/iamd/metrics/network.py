@@ -58,6 +58,7 @@ import pyarrow.compute as pc
 
 from iamd.core import ConfigurationError, RecordingError
 from iamd.core.typing import BoolArray, FloatArray, IntArray
+from iamd.geo import great_circle_distance_m
 from iamd.messages import ThreatCategory
 from iamd.metrics.association import NO_TRUTH, AssociationRule, associate_truth
 from iamd.metrics.gospa import DEFAULT_CUTOFF_M, DEFAULT_ORDER
@@ -1456,7 +1457,9 @@ def warning_receipts(warnings: pa.Table, threats: pa.Table) -> list[WarningRecei
             lat, lon = _floats(rows, "impact_lat_deg"), _floats(rows, "impact_lon_deg")
             axis = np.nan_to_num(_floats(rows, "impact_semi_major_m"), nan=0.0)
             time = _floats(rows, "time_s")
-            d = _great_circle_m(lat[:, None], lon[:, None], end_lat[None, :], end_lon[None, :])
+            d = great_circle_distance_m(
+                lat[:, None], lon[:, None], end_lat[None, :], end_lon[None, :]
+            )
             nearest = np.argmin(d, axis=1)
             close = d[np.arange(d.shape[0]), nearest] <= np.maximum(3.0 * axis, 50_000.0)
             for i in np.flatnonzero(close).tolist():
@@ -1473,13 +1476,3 @@ def warning_receipts(warnings: pa.Table, threats: pa.Table) -> list[WarningRecei
             )
         )
     return out
-
-
-def _great_circle_m(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
-    """Great-circle distance on the mean sphere, m (warning areas are tens of km: enough)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2.0 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -379,21 +379,20 @@ class Node:
         if not rows:
             return None
         index = np.array(rows, np.int64)
-        local = due.local_track_number[index]
-        updates = []
-        for number in local.tolist():
-            count = self._warned.get(number, (0, 0.0))[0] + 1
-            self._warned[number] = (count, now_s)
-            updates.append(count)
         launch = estimate_launch(
             due.state[index], self.tracker.config.impact_model, time_s=due.valid_at[index]
         )
         found = np.isfinite(launch.launch_time_s)
         if not found.any():
             return None
-        index, local = index[found], local[found]
-        masks = np.array([self._provenance.get(n, 0) for n in local.tolist()], dtype=np.int64)
-        classification, rel_to, caveats = self._label(masks)
+        index = index[found]
+        local = due.local_track_number[index]
+        updates = []
+        for number in local.tolist():
+            count = self._warned.get(number, (0, 0.0))[0] + 1
+            self._warned[number] = (count, now_s)
+            updates.append(count)
+        classification, rel_to, caveats = self._label_tracks(local)
         k = index.size
         return MissileWarnings(
             sender=self.nation,
@@ -411,7 +410,7 @@ class Node:
             impact_semi_major_m=due.impact_semi_major_m[index],
             impact_semi_minor_m=due.impact_semi_minor_m[index],
             impact_orientation_deg=due.impact_orientation_deg[index],
-            update_number=np.array(updates, np.int64)[found],
+            update_number=np.array(updates, np.int64),
             category=due.category[index],
             originator=np.full(k, self._own, dtype=np.int64),
             classification=classification,
@@ -442,8 +441,7 @@ class Node:
         if not rows.size:
             return None
         local = due.local_track_number[rows]
-        masks = np.array([self._provenance.get(n, 0) for n in local.tolist()], dtype=np.int64)
-        classification, rel_to, caveats = self._label(masks)
+        classification, rel_to, caveats = self._label_tracks(local)
         k = rows.size
         return TrackReports(
             sender=self.nation,
@@ -471,6 +469,11 @@ class Node:
             rel_to=rel_to,
             caveats=caveats,
         )
+
+    def _label_tracks(self, local: IntArray) -> tuple[IntArray, MaskArray, IntArray]:
+        """Combined label of own local tracks, from the sensors that updated them."""
+        masks = np.array([self._provenance.get(n, 0) for n in local.tolist()], dtype=np.int64)
+        return self._label(masks)
 
     def _label(self, masks: IntArray) -> tuple[IntArray, MaskArray, IntArray]:
         """Combined label of tracks built from the sensors in ``masks`` (module notes)."""
